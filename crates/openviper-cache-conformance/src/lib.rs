@@ -1,0 +1,40 @@
+//! The conformance suite for openviper-cache backends.
+//!
+//! Every built-in backend runs it, and so can yours: each check is a public async fn whose doc
+//! comment is the promise it checks, grouped by behaviour family ([`checks`]). The runner picks
+//! the checks a backend's [`Capabilities`](openviper_cache_core::Capabilities) call for and
+//! reports the others as ignored with the reason, so nothing passes silently.
+//!
+//! A backend's `tests/conformance.rs` (declared with `harness = false` in its Cargo.toml):
+//!
+//! ```no_run
+//! use openviper_cache_conformance::{conformance_main, Subject};
+//! use openviper_cache_memory as _; // link the backend's registration
+//!
+//! conformance_main!(|| Ok(Subject::new("openviper.cache.InMemoryCache", serde_json::json!({}))));
+//! ```
+//!
+//! Each check builds its own cache through the registry, from the subject's backend name and
+//! `OPTIONS` (with a fresh random `key_prefix` where the backend has one), and works on keys
+//! under a fresh random namespace, so checks run in parallel on one shared server without
+//! touching each other's keys or another program's.
+#![deny(missing_docs)]
+
+pub mod checks;
+mod context;
+mod runner;
+
+pub use context::{CheckResult, Ctx, Failure, Subject};
+pub use runner::{REQUIRE_SERVICES_ENV, run_check, run_main};
+
+/// Expands to the `main` of a `harness = false` test target that runs the whole suite on the
+/// subject returned by `$subject` (a `fn() -> Result<Subject, String>`; `Err` names why the
+/// backend's server is not configured, which skips the suite unless `OPENVIPER_REQUIRE_SERVICES=1`).
+#[macro_export]
+macro_rules! conformance_main {
+    ($subject:expr) => {
+        fn main() -> ::std::process::ExitCode {
+            $crate::run_main($subject)
+        }
+    };
+}

@@ -1,0 +1,167 @@
+//! The `BaseCache` trait every backend implements.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+use crate::capabilities::Capabilities;
+use crate::codec::{format_counter, parse_counter};
+use crate::error::{CacheError, Result};
+use crate::validation::{validate_cache_key, validate_cache_keys};
+
+/// The async cache API every backend implements, on raw bytes.
+///
+/// Typed access (`get::<T>`, `set`, `get_or_set_with`, ...) comes from [`CacheExt`](crate::CacheExt),
+/// which every `BaseCache` has. A backend must implement the first four methods; everything else
+/// has a correct default built on them, which a backend overrides where its store does better
+/// (one round trip for a batch, an atomic `add` or `incr`).
+///
+/// Every method validates its keys with [`validate_cache_key`] before any I/O.
+///
+/// TTL arguments: `None` is the alias default (`OPTIONS.ttl`), [`FOREVER`](crate::FOREVER) never
+/// expires, `Duration::ZERO` is already expired.
+///
+/// ```
+/// use std::sync::Arc;
+/// use openviper_cache_core::{BaseCache, CacheManager, CacheSettings};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # tokio::runtime::Runtime::new()?.block_on(async {
+/// # use openviper_cache_memory as _;
+/// let cache: Arc<dyn BaseCache> = CacheManager::new(CacheSettings::from_toml_str(r#"
+///     [CACHES.default]
+///     BACKEND = "openviper.cache.InMemoryCache"
+/// "#)?).get("default")?;
+/// cache.set_bytes("greeting", "hello".into(), None).await?;
+/// assert_eq!(cache.get_bytes("greeting").await?.as_deref(), Some(&b"hello"[..]));
+/// assert!(cache.delete("greeting").await?);
+/// assert!(!cache.has_key("greeting").await?);
+/// # Ok::<_, Box<dyn std::error::Error>>(())
+/// # })
+/// # }
+/// ```
+#[async_trait]
+pub trait BaseCache: Send + Sync + std::fmt::Debug {
+    /// The value of `key`, or `None` when it is missing or expired.
+    async fn get_bytes(&self, key: &str) -> Result<Option<Bytes>>;
+
+    /// Stores `value` under `key` for `ttl`. `Duration::ZERO` stores nothing and removes the
+    /// old value.
+    async fn set_bytes(&self, key: &str, value: Bytes, ttl: Option<Duration>) -> Result<()>;
+
+    /// Removes `key`; `true` when a live entry was removed (an expired one gives `false`).
+    async fn delete(&self, key: &str) -> Result<bool>;
+
+    /// Removes this cache's entries; see [`Capabilities::clear`] for what that covers here.
+    async fn clear(&self) -> Result<()>;
+
+    /// Whether `key` holds a live entry. Default: `get_bytes(key)` is `Some`.
+    async fn has_key(&self, key: &str) -> Result<bool> {
+        Ok(self.get_bytes(key).await?.is_some())
+    }
+
+    /// This cache's live keys starting with `prefix` (taken literally, never as a pattern),
+    /// without the backend's own `key_prefix`. Default: `[]`, as in OpenViper; see
+    /// [`Capabilities::list_keys`].
+    async fn keys(&self, prefix: &str) -> Result<Vec<String>> {
+        let _ = prefix;
+        Ok(Vec::new())
+    }
+
+    /// Releases connections and handles. Idempotent. Default: nothing to release.
+    async fn close(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// The values of `keys`, in their order. Default: one `get_bytes` per key.
+    async fn get_many_bytes(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
+        validate_cache_keys(keys.iter().copied())?;
+        let mut values = Vec::with_capacity(keys.len());
+        for key in keys {
+            values.push(self.get_bytes(key).await?);
+        }
+        Ok(values)
+    }
+
+    /// Stores every item with one `ttl`. Default: one `set_bytes` per item, after validating
+    /// every key.
+    async fn set_many_bytes(&self, items: &[(&str, Bytes)], ttl: Option<Duration>) -> Result<()> {
+        validate_cache_keys(items.iter().map(|(key, _)| *key))?;
+        for (key, value) in items {
+            self.set_bytes(key, value.clone(), ttl).await?;
+        }
+        Ok(())
+    }
+
+    /// Removes every key; returns how many live entries were removed. Default: one `delete`
+    /// per key.
+    async fn delete_many(&self, keys: &[&str]) -> Result<u64> {
+        validate_cache_keys(keys.iter().copied())?;
+        let mut removed = 0;
+        for key in keys {
+            removed += u64::from(self.delete(key).await?);
+        }
+        Ok(removed)
+    }
+
+    /// Stores `value` only if `key` is absent; `true` when it was stored (or, for
+    /// `Duration::ZERO`, when the key was absent).
+    ///
+    /// The default is `has_key` then `set_bytes`: **not atomic**, two concurrent callers may
+    /// both win. Backends that override it report `atomic_add` in [`BaseCache::capabilities`].
+    async fn add_bytes(&self, key: &str, value: Bytes, ttl: Option<Duration>) -> Result<bool> {
+        validate_cache_key(key)?;
+        if self.has_key(key).await? {
+            return Ok(false);
+        }
+        if ttl != Some(Duration::ZERO) {
+            self.set_bytes(key, value, ttl).await?;
+        }
+        Ok(true)
+    }
+
+    /// Adds `delta` to the integer under `key` and returns the new value. A missing key starts
+    /// at 0 and gets the alias default TTL; a value that is not an ASCII decimal `i64` is
+    /// [`CacheError::NotAnInteger`]; a result past `i64` is [`CacheError::Overflow`]; in both
+    /// error cases the value is untouched. `decr` is `incr` with a negative delta.
+    ///
+    /// The default is `get_bytes` then `set_bytes`: **not atomic** (concurrent increments can
+    /// be lost) and it rewrites the entry with the alias default TTL. Backends that override it
+    /// report `atomic_incr` in [`BaseCache::capabilities`], and keep the key's TTL.
+    async fn incr(&self, key: &str, delta: i64) -> Result<i64> {
+        validate_cache_key(key)?;
+        let current = match self.get_bytes(key).await? {
+            None => 0,
+            Some(bytes) => parse_counter(&bytes).ok_or_else(|| CacheError::NotAnInteger {
+                key: key.to_owned(),
+            })?,
+        };
+        let next = current.checked_add(delta).ok_or_else(|| CacheError::Overflow {
+            key: key.to_owned(),
+            delta,
+        })?;
+        self.set_bytes(key, format_counter(next), None).await?;
+        Ok(next)
+    }
+
+    /// Gives `key` a new TTL; `true` when the key exists. `None` applies the alias default,
+    /// `Duration::ZERO` expires the key.
+    ///
+    /// The default reads the value and writes it back: not atomic with concurrent writers.
+    async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
+        validate_cache_key(key)?;
+        match self.get_bytes(key).await? {
+            None => Ok(false),
+            Some(value) => {
+                self.set_bytes(key, value, ttl).await?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// What `keys()`, `clear()`, `add_bytes()` and `incr()` really do on this backend.
+    /// Default: [`Capabilities::default`], the conservative answer.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::default()
+    }
+}

@@ -1,0 +1,318 @@
+//! The stored form of typed values, shared by every backend.
+//!
+//! A top-level integer (`i8`..`i64`, `u8`..`u64`) is stored as ASCII decimal, so `incr` works on
+//! it natively and other clients can read it. Every other value is stored as the marker
+//! [`MSGPACK_MARKER`] followed by `rmp_serde::to_vec_named`. 0xC1 is never valid MessagePack, so
+//! the two forms cannot be confused.
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde::de::value::{I64Deserializer, U64Deserializer};
+use serde::{Serialize, ser};
+
+use crate::error::{BoxError, CacheError, Result};
+
+/// The two bytes that start a MessagePack-encoded value: 0xC1 (never valid MessagePack) and
+/// format version 1 (MessagePack with field names).
+pub const MSGPACK_MARKER: [u8; 2] = [0xC1, 0x01];
+
+/// Encodes `value` in the stored form.
+///
+/// ```
+/// use openviper_cache_core::codec::{encode, MSGPACK_MARKER};
+///
+/// assert_eq!(&encode("k", &42u8).unwrap()[..], b"42");
+/// assert_eq!(&encode("k", &-7i64).unwrap()[..], b"-7");
+/// assert!(encode("k", "42").unwrap().starts_with(&MSGPACK_MARKER));
+/// ```
+pub fn encode<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<Bytes> {
+    if let Ok(int) = value.serialize(IntegerProbe) {
+        return Ok(Bytes::from(match int {
+            Integer::Signed(i) => itoa::Buffer::new().format(i).as_bytes().to_vec(),
+            Integer::Unsigned(u) => itoa::Buffer::new().format(u).as_bytes().to_vec(),
+        }));
+    }
+    let mut out = Vec::with_capacity(64);
+    out.extend_from_slice(&MSGPACK_MARKER);
+    rmp_serde::encode::write_named(&mut out, value).map_err(|e| CacheError::Serialize {
+        key: key.to_owned(),
+        source: Box::new(e),
+    })?;
+    Ok(Bytes::from(out))
+}
+
+/// Decodes bytes in the stored form as `T`. Bytes in neither form, or of another type, are
+/// [`CacheError::Deserialize`] naming the key.
+///
+/// ```
+/// use openviper_cache_core::codec::{decode, encode};
+///
+/// assert_eq!(decode::<i64>("k", b"-12").unwrap(), -12);
+/// let stored = encode("k", &vec!["a".to_string()]).unwrap();
+/// assert_eq!(decode::<Vec<String>>("k", &stored).unwrap(), vec!["a"]);
+/// assert!(decode::<u64>("k", &encode("k", "123").unwrap()).is_err());
+/// assert!(decode::<String>("k", b"\xff\xfe").is_err());
+/// ```
+pub fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T> {
+    let decoded: std::result::Result<T, BoxError> = match bytes {
+        [0xC1, 0x01, rest @ ..] => rmp_serde::from_slice(rest).map_err(Into::into),
+        _ => match parse_integer(bytes) {
+            Some(Integer::Signed(i)) => {
+                T::deserialize(I64Deserializer::<serde::de::value::Error>::new(i))
+                    .map_err(Into::into)
+            }
+            Some(Integer::Unsigned(u)) => {
+                T::deserialize(U64Deserializer::<serde::de::value::Error>::new(u))
+                    .map_err(Into::into)
+            }
+            None => Err("the bytes are neither an ASCII decimal integer nor MessagePack \
+                         written by openviper-cache"
+                .into()),
+        },
+    };
+    decoded.map_err(|source| CacheError::Deserialize {
+        key: key.to_owned(),
+        source,
+    })
+}
+
+/// Parses a stored counter: ASCII decimal, optional leading `-`, fitting `i64`. This is what
+/// `incr` accepts, on every backend.
+///
+/// ```
+/// use openviper_cache_core::codec::parse_counter;
+///
+/// assert_eq!(parse_counter(b"-5"), Some(-5));
+/// assert_eq!(parse_counter(b"5.0"), None);
+/// assert_eq!(parse_counter(b"+5"), None);
+/// assert_eq!(parse_counter(b"99999999999999999999"), None);
+/// ```
+pub fn parse_counter(bytes: &[u8]) -> Option<i64> {
+    match parse_integer(bytes)? {
+        Integer::Signed(i) => Some(i),
+        Integer::Unsigned(_) => None,
+    }
+}
+
+/// Formats a counter in the stored form.
+///
+/// ```
+/// assert_eq!(&openviper_cache_core::codec::format_counter(-3)[..], b"-3");
+/// ```
+pub fn format_counter(value: i64) -> Bytes {
+    Bytes::copy_from_slice(itoa::Buffer::new().format(value).as_bytes())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Integer {
+    Signed(i64),
+    Unsigned(u64),
+}
+
+fn parse_integer(bytes: &[u8]) -> Option<Integer> {
+    let digits = bytes.strip_prefix(b"-").unwrap_or(bytes);
+    if digits.is_empty() || digits.len() > 20 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    // Safe to view as str: every byte is an ASCII digit or '-'.
+    let text = std::str::from_utf8(bytes).ok()?;
+    if let Ok(i) = text.parse::<i64>() {
+        Some(Integer::Signed(i))
+    } else {
+        text.parse::<u64>().ok().map(Integer::Unsigned)
+    }
+}
+
+/// A serializer that succeeds only for a bare integer, so that [`encode`] can tell integers
+/// apart without knowing `T`. Every other shape fails on its first call, which costs nothing.
+struct IntegerProbe;
+
+#[derive(Debug)]
+struct NotAnInteger;
+
+impl std::fmt::Display for NotAnInteger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("not an integer")
+    }
+}
+impl std::error::Error for NotAnInteger {}
+impl ser::Error for NotAnInteger {
+    fn custom<T: std::fmt::Display>(_: T) -> Self {
+        NotAnInteger
+    }
+}
+
+macro_rules! reject {
+    ($($name:ident($($arg:ty),*) $(-> $ret:ty)?;)*) => {$(
+        fn $name(self, $(_: $arg),*) -> std::result::Result<reject!(@ret $($ret)?), NotAnInteger> {
+            Err(NotAnInteger)
+        }
+    )*};
+    (@ret) => { Integer };
+    (@ret $ret:ty) => { $ret };
+}
+
+impl ser::Serializer for IntegerProbe {
+    type Ok = Integer;
+    type Error = NotAnInteger;
+    type SerializeSeq = ser::Impossible<Integer, NotAnInteger>;
+    type SerializeTuple = ser::Impossible<Integer, NotAnInteger>;
+    type SerializeTupleStruct = ser::Impossible<Integer, NotAnInteger>;
+    type SerializeTupleVariant = ser::Impossible<Integer, NotAnInteger>;
+    type SerializeMap = ser::Impossible<Integer, NotAnInteger>;
+    type SerializeStruct = ser::Impossible<Integer, NotAnInteger>;
+    type SerializeStructVariant = ser::Impossible<Integer, NotAnInteger>;
+
+    fn serialize_i8(self, v: i8) -> std::result::Result<Integer, NotAnInteger> {
+        Ok(Integer::Signed(v.into()))
+    }
+    fn serialize_i16(self, v: i16) -> std::result::Result<Integer, NotAnInteger> {
+        Ok(Integer::Signed(v.into()))
+    }
+    fn serialize_i32(self, v: i32) -> std::result::Result<Integer, NotAnInteger> {
+        Ok(Integer::Signed(v.into()))
+    }
+    fn serialize_i64(self, v: i64) -> std::result::Result<Integer, NotAnInteger> {
+        Ok(Integer::Signed(v))
+    }
+    fn serialize_u8(self, v: u8) -> std::result::Result<Integer, NotAnInteger> {
+        Ok(Integer::Unsigned(v.into()))
+    }
+    fn serialize_u16(self, v: u16) -> std::result::Result<Integer, NotAnInteger> {
+        Ok(Integer::Unsigned(v.into()))
+    }
+    fn serialize_u32(self, v: u32) -> std::result::Result<Integer, NotAnInteger> {
+        Ok(Integer::Unsigned(v.into()))
+    }
+    fn serialize_u64(self, v: u64) -> std::result::Result<Integer, NotAnInteger> {
+        Ok(Integer::Unsigned(v))
+    }
+
+    reject! {
+        serialize_bool(bool);
+        serialize_f32(f32);
+        serialize_f64(f64);
+        serialize_char(char);
+        serialize_str(&str);
+        serialize_bytes(&[u8]);
+        serialize_none();
+        serialize_unit();
+        serialize_unit_struct(&'static str);
+        serialize_unit_variant(&'static str, u32, &'static str);
+        serialize_seq(Option<usize>) -> Self::SerializeSeq;
+        serialize_tuple(usize) -> Self::SerializeTuple;
+        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
+        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant;
+        serialize_map(Option<usize>) -> Self::SerializeMap;
+        serialize_struct(&'static str, usize) -> Self::SerializeStruct;
+        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(
+        self,
+        _: &T,
+    ) -> std::result::Result<Integer, NotAnInteger> {
+        Err(NotAnInteger)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: &T,
+    ) -> std::result::Result<Integer, NotAnInteger> {
+        Err(NotAnInteger)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> std::result::Result<Integer, NotAnInteger> {
+        Err(NotAnInteger)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct User {
+        id: u64,
+        name: String,
+        tags: Vec<String>,
+        score: Option<f64>,
+    }
+
+    fn round_trip<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(value: T) {
+        let stored = encode("k", &value).unwrap();
+        assert_eq!(decode::<T>("k", &stored).unwrap(), value);
+    }
+
+    #[test]
+    fn integers_are_ascii_decimal() {
+        for (value, text) in [(i64::MIN, "-9223372036854775808"), (0, "0"), (i64::MAX, "9223372036854775807")] {
+            assert_eq!(&encode("k", &value).unwrap()[..], text.as_bytes());
+        }
+        assert_eq!(&encode("k", &u64::MAX).unwrap()[..], b"18446744073709551615");
+        round_trip(u64::MAX);
+        round_trip(i8::MIN);
+        round_trip(-1i32);
+    }
+
+    #[test]
+    fn other_values_are_marked_msgpack_with_names() {
+        let user = User {
+            id: 1,
+            name: "ada".into(),
+            tags: vec!["x".into()],
+            score: Some(1.5),
+        };
+        let stored = encode("k", &user).unwrap();
+        assert!(stored.starts_with(&MSGPACK_MARKER));
+        // Field names are written, so a reader with a reordered struct still decodes.
+        assert!(stored.windows(4).any(|w| w == b"name"));
+        round_trip(user);
+        round_trip("123".to_string());
+        round_trip(1.25f64);
+        round_trip(true);
+        round_trip(Some(5i64));
+        round_trip(None::<i64>);
+        round_trip(());
+        round_trip(BTreeMap::from([("a".to_string(), 1u8)]));
+        round_trip(vec![1u8, 2, 3]);
+    }
+
+    #[test]
+    fn string_that_looks_like_a_number_keeps_its_type() {
+        let stored = encode("k", "123").unwrap();
+        assert_eq!(decode::<String>("k", &stored).unwrap(), "123");
+        assert!(matches!(decode::<u64>("k", &stored), Err(CacheError::Deserialize { .. })));
+    }
+
+    #[test]
+    fn foreign_and_mismatched_bytes_are_deserialize_errors() {
+        for bytes in [&b"hello"[..], b"", b"\xc1\x01\xc1", b"-", b"1-2"] {
+            match decode::<String>("the-key", bytes) {
+                Err(CacheError::Deserialize { key, .. }) => assert_eq!(key, "the-key"),
+                other => panic!("{bytes:?}: {other:?}"),
+            }
+        }
+        assert!(decode::<u8>("k", b"300").is_err());
+        assert!(decode::<u64>("k", b"-1").is_err());
+    }
+
+    #[test]
+    fn counters_parse_only_i64_decimal() {
+        assert_eq!(parse_counter(b"0"), Some(0));
+        assert_eq!(parse_counter(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_counter(b"9223372036854775808"), None);
+        assert_eq!(parse_counter(b""), None);
+        assert_eq!(parse_counter(b" 1"), None);
+        assert_eq!(parse_counter(&encode("k", "1").unwrap()), None);
+    }
+}

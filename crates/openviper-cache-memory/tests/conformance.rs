@@ -1,0 +1,6 @@
+//! The shared conformance suite on InMemoryCache with default options.
+
+use openviper_cache_conformance::{Subject, conformance_main};
+use openviper_cache_memory::BACKEND_NAME;
+
+conformance_main!(|| Ok(Subject::new(BACKEND_NAME, serde_json::json!({}))));
