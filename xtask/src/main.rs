@@ -1,1 +1,124 @@
-fn main() {}
+//! `cargo xtask`: the project's own commands.
+//!
+//! - `services up | down | status`: the real servers the tests use, on loopback.
+//! - `test`: services up, `cargo test --workspace --all-features` with
+//!   `OPENVIPER_REQUIRE_SERVICES=1`, then down (only what this run started).
+//! - `bench [--quick]`: the side-by-side benchmark; writes docs/performance.md.
+//! - `lint`: fmt check, clippy `-D warnings`, `cargo deny check licenses bans sources`.
+//! - `ci`: lint, then test.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod services;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["services", "up"] => services::up().map(|started| {
+            services::print_env(&started.env);
+        }),
+        ["services", "down"] => services::down_all(),
+        ["services", "status"] => services::status(),
+        ["test", rest @ ..] => test(rest),
+        ["bench", rest @ ..] => bench(rest),
+        ["lint"] => lint(),
+        ["ci"] => lint().and_then(|()| test(&[])),
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+const USAGE: &str = "usage: cargo xtask <services up|down|status | test [cargo test args] | bench [--quick] | lint | ci>";
+
+/// The workspace root (xtask lives one level below it).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+fn cargo() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.current_dir(root());
+    command
+}
+
+/// Runs `command`, echoing it, and fails with its exit status.
+fn run(command: &mut Command) -> Result {
+    eprintln!("$ {}", describe(command));
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", describe(command)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{} failed ({status})", describe(command)))
+    }
+}
+
+fn describe(command: &Command) -> String {
+    std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|s| s.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn test(extra: &[&str]) -> Result {
+    let started = services::up()?;
+    let mut command = cargo();
+    command
+        .args(["test", "--workspace", "--all-features"])
+        .args(extra)
+        .env("OPENVIPER_REQUIRE_SERVICES", "1")
+        .envs(started.env.iter().map(|(k, v)| (k, v)));
+    let outcome = run(&mut command);
+    let stopped = services::down(&started.ours);
+    outcome.and(stopped)
+}
+
+fn bench(extra: &[&str]) -> Result {
+    let started = services::up()?;
+    let mut command = cargo();
+    command
+        .args(["run", "--release", "-p", "openviper-cache-bench", "--"])
+        .arg("--out")
+        .arg(root().join("docs/performance.md"))
+        .args(extra)
+        .envs(started.env.iter().map(|(k, v)| (k, v)));
+    let outcome = run(&mut command);
+    let stopped = services::down(&started.ours);
+    outcome.and(stopped)
+}
+
+fn lint() -> Result {
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--all-features",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo().args([
+        "deny",
+        "--all-features",
+        "check",
+        "licenses",
+        "bans",
+        "sources",
+    ]))
+}

@@ -82,8 +82,11 @@ fn trials_for(subject: Subject) -> Vec<Trial> {
             if let Some(reason) = check.needs.skip_reason(&caps, has_prefix) {
                 return Trial::ignorable_test(name, move || Ok(Completion::ignored_with(reason)));
             }
-            let (runtime, subject, exclusive) =
-                (Arc::clone(&runtime), subject.clone(), Arc::clone(&exclusive));
+            let (runtime, subject, exclusive) = (
+                Arc::clone(&runtime),
+                subject.clone(),
+                Arc::clone(&exclusive),
+            );
             let check: Check = *check;
             Trial::test(name, move || {
                 let _shared;

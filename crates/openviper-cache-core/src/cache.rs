@@ -55,6 +55,22 @@ pub trait BaseCache: Send + Sync + std::fmt::Debug {
     /// Removes this cache's entries; see [`Capabilities::clear`] for what that covers here.
     async fn clear(&self) -> Result<()>;
 
+    /// `get_bytes` answered at once, for backends that never wait (in-process stores): `Some`
+    /// with the answer, or `None` to mean "call `get_bytes`". The typed layer tries it first, so
+    /// an in-process hit costs no boxed future. Default: `None`. Validates the key like
+    /// `get_bytes`.
+    ///
+    /// ```
+    /// use openviper_cache_core::{BaseCache, CacheManager, CacheSettings};
+    /// # use openviper_cache_memory as _;
+    /// let cache = CacheManager::new(CacheSettings::default()).get("default").unwrap();
+    /// assert!(matches!(cache.get_bytes_now("missing"), Some(Ok(None))));
+    /// ```
+    fn get_bytes_now(&self, key: &str) -> Option<Result<Option<Bytes>>> {
+        let _ = key;
+        None
+    }
+
     /// Whether `key` holds a live entry. Default: `get_bytes(key)` is `Some`.
     async fn has_key(&self, key: &str) -> Result<bool> {
         Ok(self.get_bytes(key).await?.is_some())
@@ -136,10 +152,12 @@ pub trait BaseCache: Send + Sync + std::fmt::Debug {
                 key: key.to_owned(),
             })?,
         };
-        let next = current.checked_add(delta).ok_or_else(|| CacheError::Overflow {
-            key: key.to_owned(),
-            delta,
-        })?;
+        let next = current
+            .checked_add(delta)
+            .ok_or_else(|| CacheError::Overflow {
+                key: key.to_owned(),
+                delta,
+            })?;
         self.set_bytes(key, format_counter(next), None).await?;
         Ok(next)
     }

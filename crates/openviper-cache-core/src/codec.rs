@@ -32,7 +32,8 @@ pub fn encode<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<Bytes> {
             Integer::Unsigned(u) => itoa::Buffer::new().format(u).as_bytes().to_vec(),
         }));
     }
-    let mut out = Vec::with_capacity(64);
+    // Most cached values are small: one allocation of this size usually holds them.
+    let mut out = Vec::with_capacity(256);
     out.extend_from_slice(&MSGPACK_MARKER);
     rmp_serde::encode::write_named(&mut out, value).map_err(|e| CacheError::Serialize {
         key: key.to_owned(),
@@ -65,9 +66,11 @@ pub fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T> {
                 T::deserialize(U64Deserializer::<serde::de::value::Error>::new(u))
                     .map_err(Into::into)
             }
-            None => Err("the bytes are neither an ASCII decimal integer nor MessagePack \
+            None => Err(
+                "the bytes are neither an ASCII decimal integer nor MessagePack \
                          written by openviper-cache"
-                .into()),
+                    .into(),
+            ),
         },
     };
     decoded.map_err(|source| CacheError::Deserialize {
@@ -255,10 +258,17 @@ mod tests {
 
     #[test]
     fn integers_are_ascii_decimal() {
-        for (value, text) in [(i64::MIN, "-9223372036854775808"), (0, "0"), (i64::MAX, "9223372036854775807")] {
+        for (value, text) in [
+            (i64::MIN, "-9223372036854775808"),
+            (0, "0"),
+            (i64::MAX, "9223372036854775807"),
+        ] {
             assert_eq!(&encode("k", &value).unwrap()[..], text.as_bytes());
         }
-        assert_eq!(&encode("k", &u64::MAX).unwrap()[..], b"18446744073709551615");
+        assert_eq!(
+            &encode("k", &u64::MAX).unwrap()[..],
+            b"18446744073709551615"
+        );
         round_trip(u64::MAX);
         round_trip(i8::MIN);
         round_trip(-1i32);
@@ -291,7 +301,10 @@ mod tests {
     fn string_that_looks_like_a_number_keeps_its_type() {
         let stored = encode("k", "123").unwrap();
         assert_eq!(decode::<String>("k", &stored).unwrap(), "123");
-        assert!(matches!(decode::<u64>("k", &stored), Err(CacheError::Deserialize { .. })));
+        assert!(matches!(
+            decode::<u64>("k", &stored),
+            Err(CacheError::Deserialize { .. })
+        ));
     }
 
     #[test]

@@ -51,9 +51,13 @@ pub trait CacheExt: BaseCache {
         &self,
         key: &str,
     ) -> impl Future<Output = Result<Option<T>>> + Send {
+        // get_bytes validates the key: no second pass here.
         async move {
-            validate_cache_key(key)?;
-            match self.get_bytes(key).await? {
+            let bytes = match self.get_bytes_now(key) {
+                Some(answer) => answer?,
+                None => self.get_bytes(key).await?,
+            };
+            match bytes {
                 Some(bytes) => decode(key, &bytes).map(Some),
                 None => Ok(None),
             }
@@ -97,7 +101,6 @@ pub trait CacheExt: BaseCache {
         keys: &[&str],
     ) -> impl Future<Output = Result<Vec<Option<T>>>> + Send {
         async move {
-            validate_cache_keys(keys.iter().copied())?;
             let values = self.get_many_bytes(keys).await?;
             keys.iter()
                 .zip(values)
@@ -113,8 +116,8 @@ pub trait CacheExt: BaseCache {
         items: &[(&str, T)],
         ttl: Option<Duration>,
     ) -> impl Future<Output = Result<()>> + Send {
-        let encoded: Result<Vec<_>> = validate_cache_keys(items.iter().map(|(k, _)| *k))
-            .and_then(|()| {
+        let encoded: Result<Vec<_>> =
+            validate_cache_keys(items.iter().map(|(k, _)| *k)).and_then(|()| {
                 items
                     .iter()
                     .map(|(key, value)| Ok((*key, encode(key, value)?)))
@@ -203,8 +206,7 @@ pub trait CacheExt: BaseCache {
                         return match loader().await {
                             Ok(value) => {
                                 let encoded = encode(key, &value)?;
-                                if let Err(error) =
-                                    self.set_bytes(key, encoded.clone(), ttl).await
+                                if let Err(error) = self.set_bytes(key, encoded.clone(), ttl).await
                                 {
                                     tracing::warn!(key, %error, "get_or_set_with: storing the loaded value failed");
                                 }

@@ -157,7 +157,11 @@ pub struct BackendConfig {
 
 impl BackendConfig {
     /// A config for `alias` selecting `backend` with `options` (a JSON object, or null for none).
-    pub fn new(alias: impl Into<String>, backend: impl Into<String>, options: serde_json::Value) -> Self {
+    pub fn new(
+        alias: impl Into<String>,
+        backend: impl Into<String>,
+        options: serde_json::Value,
+    ) -> Self {
         Self {
             alias: alias.into(),
             backend: backend.into(),

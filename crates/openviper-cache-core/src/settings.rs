@@ -77,9 +77,10 @@ impl CacheSettings {
 
     /// Parses a JSON document with a top-level `CACHES` object.
     pub fn from_json_str(text: &str) -> Result<Self> {
-        let document: Document = serde_json::from_str(text).map_err(|err| CacheError::Settings {
-            message: format!("invalid JSON: {err}"),
-        })?;
+        let document: Document =
+            serde_json::from_str(text).map_err(|err| CacheError::Settings {
+                message: format!("invalid JSON: {err}"),
+            })?;
         Self::from_document(document)
     }
 
@@ -171,10 +172,8 @@ mod tests {
 
     #[test]
     fn unknown_alias_fields_are_rejected_naming_the_alias() {
-        let err = CacheSettings::from_toml_str(
-            "[CACHES.sessions]\nBACKEND = \"x\"\nOPTION = {}\n",
-        )
-        .unwrap_err();
+        let err = CacheSettings::from_toml_str("[CACHES.sessions]\nBACKEND = \"x\"\nOPTION = {}\n")
+            .unwrap_err();
         let text = err.to_string();
         assert!(text.contains("OPTION"), "{text}");
         assert!(matches!(err, CacheError::Settings { .. }));
@@ -188,7 +187,10 @@ mod tests {
         .unwrap();
         assert_eq!(s.aliases(), vec!["a"]);
         assert_eq!(s.alias("a").unwrap().options, serde_json::json!({}));
-        assert_eq!(CacheSettings::from_toml_str("").unwrap(), CacheSettings::default());
+        assert_eq!(
+            CacheSettings::from_toml_str("").unwrap(),
+            CacheSettings::default()
+        );
     }
 
     #[test]
@@ -209,12 +211,20 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let json = dir.join("s.json");
         std::fs::write(&json, r#"{"CACHES":{"j":{"BACKEND":"b"}}}"#).unwrap();
-        assert_eq!(CacheSettings::from_path(&json).unwrap().aliases(), vec!["j"]);
+        assert_eq!(
+            CacheSettings::from_path(&json).unwrap().aliases(),
+            vec!["j"]
+        );
         let toml = dir.join("s.toml");
         std::fs::write(&toml, "[CACHES.t]\n").unwrap();
         let err = CacheSettings::from_path(&toml).unwrap_err().to_string();
-        assert!(err.contains("s.toml") && err.contains("\"t\" has no BACKEND"), "{err}");
-        let missing = CacheSettings::from_path(dir.join("nope.toml")).unwrap_err().to_string();
+        assert!(
+            err.contains("s.toml") && err.contains("\"t\" has no BACKEND"),
+            "{err}"
+        );
+        let missing = CacheSettings::from_path(dir.join("nope.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(missing.contains("nope.toml"), "{missing}");
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -110,9 +110,9 @@ pub fn deserialize_ttl<'de, D: Deserializer<'de>>(
     let secs = Option::<f64>::deserialize(deserializer)?;
     match secs {
         None => Ok(None),
-        Some(s) if s.is_finite() && s > 0.0 => Ok(Some(
-            Duration::try_from_secs_f64(s).unwrap_or(FOREVER),
-        )),
+        Some(s) if s.is_finite() && s > 0.0 => {
+            Ok(Some(Duration::try_from_secs_f64(s).unwrap_or(FOREVER)))
+        }
         Some(s) => Err(D::Error::custom(format!(
             "ttl must be a number of seconds greater than 0, got {s}"
         ))),

@@ -39,7 +39,9 @@ fn memory(c: &mut Criterion) {
             runtime.block_on(cache.set_bytes(black_box(&keys[i]), bytes.clone(), None))
         })
     });
-    c.bench_function("memory/incr", |b| b.iter(|| runtime.block_on(cache.incr("counter", 1))));
+    c.bench_function("memory/incr", |b| {
+        b.iter(|| runtime.block_on(cache.incr("counter", 1)))
+    });
     c.bench_function("memory/get_miss", |b| {
         b.iter(|| runtime.block_on(cache.get_bytes(black_box("missing:key"))))
     });

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use coarsetime::Instant;
 
 use openviper_cache_core::codec::{format_counter, parse_counter};
 use openviper_cache_core::ttl::Lifetime;
@@ -13,7 +15,7 @@ use openviper_cache_core::{
 };
 use quick_cache::sync::{Cache, EntryAction, EntryResult};
 
-use crate::entry::{Entry, EntryWeighter};
+use crate::entry::{Entry, EntryWeighter, deadline};
 use crate::options::{DEFAULT_TTL, InMemoryOptions};
 
 /// How often, at most, a write sweeps expired entries out of the whole map.
@@ -41,7 +43,6 @@ const SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// # })
 /// # }
 /// ```
-#[derive(Debug)]
 pub struct InMemoryCache {
     map: Cache<String, Entry, EntryWeighter>,
     default_ttl: Duration,
@@ -49,6 +50,16 @@ pub struct InMemoryCache {
     created: Instant,
     /// Milliseconds after `created` of the last sweep.
     last_sweep_ms: AtomicU64,
+}
+
+impl std::fmt::Debug for InMemoryCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InMemoryCache")
+            .field("entries", &self.map.len())
+            .field("capacity", &self.map.capacity())
+            .field("default_ttl", &self.default_ttl)
+            .finish_non_exhaustive()
+    }
 }
 
 pub(crate) fn build(config: &BackendConfig) -> Result<Arc<dyn BaseCache>> {
@@ -77,10 +88,11 @@ impl InMemoryCache {
             ),
         };
         let map = Cache::with_weighter(estimated_items, capacity, weighter);
-        // An entry heavier than one shard's share can never be admitted.
-        let max_value_bytes = options
-            .max_bytes
-            .map(|_| usize::try_from(map.shard_capacity()).unwrap_or(usize::MAX));
+        // quick_cache admits no entry heavier than 97 % of one shard's share (its hot target);
+        // 96 % keeps clear of its float rounding.
+        let max_value_bytes = options.max_bytes.map(|_| {
+            usize::try_from(map.shard_capacity().saturating_mul(96) / 100).unwrap_or(usize::MAX)
+        });
         Self {
             map,
             default_ttl: options.ttl.unwrap_or(DEFAULT_TTL),
@@ -126,7 +138,7 @@ impl InMemoryCache {
 
     /// Removes expired entries from the whole map, at most once per [`SWEEP_EVERY`].
     fn maybe_sweep(&self, now: Instant) {
-        let now_ms = u64::try_from(now.duration_since(self.created).as_millis()).unwrap_or(u64::MAX);
+        let now_ms = now.duration_since(self.created).as_millis();
         let last = self.last_sweep_ms.load(Ordering::Relaxed);
         let due = now_ms.saturating_sub(last) >= SWEEP_EVERY.as_millis() as u64;
         if due
@@ -135,36 +147,43 @@ impl InMemoryCache {
                 .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
         {
-            self.map.retain(|_, entry| entry.is_live(now));
+            self.map.retain(|_, entry| entry.is_live_at(now));
         }
     }
 
-    fn insert(&self, key: &str, value: Bytes, lifetime: Lifetime) {
-        let now = Instant::now();
-        match lifetime.deadline(now) {
-            Some(at) if at <= now => {
-                self.map.remove(key);
-            }
-            expires_at => self.map.insert(key.to_owned(), Entry { value, expires_at }),
-        }
-        self.maybe_sweep(now);
-    }
-}
-
-#[async_trait]
-impl BaseCache for InMemoryCache {
-    async fn get_bytes(&self, key: &str) -> Result<Option<Bytes>> {
+    fn lookup(&self, key: &str) -> Result<Option<Bytes>> {
         validate_cache_key(key)?;
         let Some(entry) = self.map.get(key) else {
             return Ok(None);
         };
-        if entry.is_live(Instant::now()) {
+        if entry.is_live() {
             return Ok(Some(entry.value));
         }
         // Only remove the expired entry we saw, never a fresh one written meanwhile.
         self.map
             .remove_if(key, |current| current.expires_at == entry.expires_at);
         Ok(None)
+    }
+
+    fn insert(&self, key: &str, value: Bytes, lifetime: Lifetime) {
+        if lifetime == Lifetime::Expired {
+            self.map.remove(key);
+        } else {
+            let expires_at = deadline(lifetime);
+            self.map.insert(key.to_owned(), Entry { value, expires_at });
+        }
+        self.maybe_sweep(Instant::now());
+    }
+}
+
+#[async_trait]
+impl BaseCache for InMemoryCache {
+    async fn get_bytes(&self, key: &str) -> Result<Option<Bytes>> {
+        self.lookup(key)
+    }
+
+    fn get_bytes_now(&self, key: &str) -> Option<Result<Option<Bytes>>> {
+        Some(self.lookup(key))
     }
 
     async fn set_bytes(&self, key: &str, value: Bytes, ttl: Option<Duration>) -> Result<()> {
@@ -179,7 +198,7 @@ impl BaseCache for InMemoryCache {
         Ok(self
             .map
             .remove(key)
-            .is_some_and(|(_, entry)| entry.is_live(Instant::now())))
+            .is_some_and(|(_, entry)| entry.is_live()))
     }
 
     async fn clear(&self) -> Result<()> {
@@ -188,7 +207,7 @@ impl BaseCache for InMemoryCache {
     }
 
     async fn has_key(&self, key: &str) -> Result<bool> {
-        Ok(self.get_bytes(key).await?.is_some())
+        Ok(self.lookup(key)?.is_some())
     }
 
     async fn keys(&self, prefix: &str) -> Result<Vec<String>> {
@@ -196,14 +215,14 @@ impl BaseCache for InMemoryCache {
         let mut keys = Vec::new();
         let mut expired = Vec::new();
         for (key, entry) in self.map.iter() {
-            if !entry.is_live(now) {
+            if !entry.is_live_at(now) {
                 expired.push(key);
             } else if key.starts_with(prefix) {
                 keys.push(key);
             }
         }
         for key in expired {
-            self.map.remove_if(&key, |entry| !entry.is_live(now));
+            self.map.remove_if(&key, |entry| !entry.is_live_at(now));
         }
         keys.sort_unstable();
         Ok(keys)
@@ -213,7 +232,7 @@ impl BaseCache for InMemoryCache {
         validate_cache_keys(keys.iter().copied())?;
         let mut values = Vec::with_capacity(keys.len());
         for key in keys {
-            values.push(self.get_bytes(key).await?);
+            values.push(self.lookup(key)?);
         }
         Ok(values)
     }
@@ -234,9 +253,9 @@ impl BaseCache for InMemoryCache {
         validate_cache_key(key)?;
         self.check_size(key, &value)?;
         let now = Instant::now();
-        let deadline = self.lifetime(ttl).deadline(now);
+        let lifetime = self.lifetime(ttl);
         let result = self.map.entry(key, None, |_, current| {
-            if current.is_live(now) {
+            if current.is_live_at(now) {
                 EntryAction::Retain(())
             } else {
                 EntryAction::ReplaceWithGuard
@@ -247,10 +266,10 @@ impl BaseCache for InMemoryCache {
             EntryResult::Vacant(guard) | EntryResult::Replaced(guard, _) => guard,
             EntryResult::Removed(..) | EntryResult::Timeout => return Ok(false),
         };
-        if deadline.is_none_or(|at| at > now) {
+        if lifetime != Lifetime::Expired {
             let _ = guard.insert(Entry {
                 value,
-                expires_at: deadline,
+                expires_at: deadline(lifetime),
             });
         }
         Ok(true)
@@ -260,7 +279,7 @@ impl BaseCache for InMemoryCache {
         validate_cache_key(key)?;
         let now = Instant::now();
         let result = self.map.entry(key, None, |_, current| {
-            if !current.is_live(now) {
+            if !current.is_live_at(now) {
                 return EntryAction::ReplaceWithGuard;
             }
             let next = match parse_counter(&current.value) {
@@ -280,7 +299,7 @@ impl BaseCache for InMemoryCache {
         match result {
             EntryResult::Retained(next) => next,
             EntryResult::Vacant(guard) | EntryResult::Replaced(guard, _) => {
-                let expires_at = self.lifetime(None).deadline(now);
+                let expires_at = deadline(self.lifetime(None));
                 let _ = guard.insert(Entry {
                     value: format_counter(delta),
                     expires_at,
@@ -298,15 +317,14 @@ impl BaseCache for InMemoryCache {
     async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
         validate_cache_key(key)?;
         let now = Instant::now();
-        let deadline = self.lifetime(ttl).deadline(now);
-        let expire_now = deadline.is_some_and(|at| at <= now);
+        let lifetime = self.lifetime(ttl);
         let mut existed = false;
         let result = self.map.entry(key, None, |_, current| {
-            existed = current.is_live(now);
-            if !existed || expire_now {
+            existed = current.is_live_at(now);
+            if !existed || lifetime == Lifetime::Expired {
                 EntryAction::Remove
             } else {
-                current.expires_at = deadline;
+                current.expires_at = deadline(lifetime);
                 EntryAction::Retain(())
             }
         });

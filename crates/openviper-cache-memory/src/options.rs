@@ -27,7 +27,10 @@ pub const DEFAULT_MAX_ENTRIES: u64 = 100_000;
 #[serde(deny_unknown_fields)]
 pub struct InMemoryOptions {
     /// Default TTL in seconds (integer or float > 0); [`DEFAULT_TTL`] when absent.
-    #[serde(default, deserialize_with = "openviper_cache_core::ttl::deserialize_ttl")]
+    #[serde(
+        default,
+        deserialize_with = "openviper_cache_core::ttl::deserialize_ttl"
+    )]
     pub ttl: Option<Duration>,
     /// The most entries the cache holds; [`DEFAULT_MAX_ENTRIES`] when absent.
     #[serde(default = "default_max_entries")]

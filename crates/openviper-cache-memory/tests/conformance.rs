@@ -1,4 +1,5 @@
 //! The shared conformance suite on InMemoryCache with default options.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use openviper_cache_conformance::{Subject, conformance_main};
 use openviper_cache_memory::BACKEND_NAME;

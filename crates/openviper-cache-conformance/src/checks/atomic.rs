@@ -12,18 +12,37 @@ use crate::context::{CheckResult, Ctx};
 /// `add` stores only when the key is absent (or expired) and says whether it did.
 pub async fn test_add(ctx: &Ctx) -> CheckResult {
     let key = ctx.key("add");
-    ensure!(ctx.cache().add(&key, "first", None).await?, "add of an absent key");
-    ensure!(!ctx.cache().add(&key, "second", None).await?, "add of a present key");
-    ensure_eq!(ctx.cache().get::<String>(&key).await?.as_deref(), Some("first"), "value after a losing add");
+    ensure!(
+        ctx.cache().add(&key, "first", None).await?,
+        "add of an absent key"
+    );
+    ensure!(
+        !ctx.cache().add(&key, "second", None).await?,
+        "add of a present key"
+    );
+    ensure_eq!(
+        ctx.cache().get::<String>(&key).await?.as_deref(),
+        Some("first"),
+        "value after a losing add"
+    );
     let short = ctx.key("short");
-    ctx.cache().set(&short, "old", Some(Duration::from_millis(200))).await?;
+    ctx.cache()
+        .set(&short, "old", Some(Duration::from_millis(200)))
+        .await?;
     let expired = eventually(Duration::from_secs(5), || async {
         Ok(ctx.cache().get_bytes(&short).await?.is_none())
     })
     .await?;
     ensure!(expired, "a 200 ms entry never expired");
-    ensure!(ctx.cache().add(&short, "new", None).await?, "add over an expired entry");
-    ensure_eq!(ctx.cache().get::<String>(&short).await?.as_deref(), Some("new"), "value after add over expired");
+    ensure!(
+        ctx.cache().add(&short, "new", None).await?,
+        "add over an expired entry"
+    );
+    ensure_eq!(
+        ctx.cache().get::<String>(&short).await?.as_deref(),
+        Some("new"),
+        "value after add over expired"
+    );
     Ok(())
 }
 
@@ -42,8 +61,16 @@ pub async fn test_add_concurrent(ctx: &Ctx) -> CheckResult {
             winners.push(i as u32);
         }
     }
-    ensure_eq!(winners.len(), 1, "winners of 32 concurrent adds: {winners:?}");
-    ensure_eq!(ctx.cache().get::<u32>(&key).await?, Some(winners[0]), "the stored value is the winner's");
+    ensure_eq!(
+        winners.len(),
+        1,
+        "winners of 32 concurrent adds: {winners:?}"
+    );
+    ensure_eq!(
+        ctx.cache().get::<u32>(&key).await?,
+        Some(winners[0]),
+        "the stored value is the winner's"
+    );
     Ok(())
 }
 
@@ -55,10 +82,18 @@ pub async fn test_incr(ctx: &Ctx) -> CheckResult {
     ensure_eq!(cache.incr(&key, 5).await?, 5, "incr of a missing key");
     ensure_eq!(cache.incr(&key, 10).await?, 15, "incr");
     ensure_eq!(cache.decr(&key, 20).await?, -5, "decr");
-    ensure_eq!(cache.get::<i64>(&key).await?, Some(-5), "typed get of a counter");
+    ensure_eq!(
+        cache.get::<i64>(&key).await?,
+        Some(-5),
+        "typed get of a counter"
+    );
     let typed = ctx.key("typed");
     cache.set(&typed, &41u64, None).await?;
-    ensure_eq!(cache.incr(&typed, 1).await?, 42, "incr of a value set as u64");
+    ensure_eq!(
+        cache.incr(&typed, 1).await?,
+        42,
+        "incr of a value set as u64"
+    );
     let text = ctx.key("text");
     cache.set(&text, "12", None).await?;
     let before = cache.get_bytes(&text).await?;
@@ -66,20 +101,40 @@ pub async fn test_incr(ctx: &Ctx) -> CheckResult {
         Err(CacheError::NotAnInteger { key }) => ensure_eq!(key, text, "error names the key"),
         other => return Err(format!("incr of a string gave {other:?}").into()),
     }
-    ensure_eq!(cache.get_bytes(&text).await?, before, "value after a refused incr");
+    ensure_eq!(
+        cache.get_bytes(&text).await?,
+        before,
+        "value after a refused incr"
+    );
     let max = ctx.key("max");
     cache.set(&max, &i64::MAX, None).await?;
     match cache.incr(&max, 1).await {
         Err(CacheError::Overflow { .. }) => {}
         other => return Err(format!("incr past i64::MAX gave {other:?}").into()),
     }
-    ensure_eq!(cache.get::<i64>(&max).await?, Some(i64::MAX), "value after an overflowing incr");
+    ensure_eq!(
+        cache.get::<i64>(&max).await?,
+        Some(i64::MAX),
+        "value after an overflowing incr"
+    );
     let min = ctx.key("min");
     cache.set(&min, &i64::MIN, None).await?;
-    ensure!(cache.decr(&min, 1).await.is_err(), "decr past i64::MIN succeeded");
-    ensure_eq!(cache.get::<i64>(&min).await?, Some(i64::MIN), "value after an underflowing decr");
-    cache.set_bytes(&text, Bytes::from_static(b"1.5"), None).await?;
-    ensure!(cache.incr(&text, 1).await.is_err(), "incr of \"1.5\" succeeded");
+    ensure!(
+        cache.decr(&min, 1).await.is_err(),
+        "decr past i64::MIN succeeded"
+    );
+    ensure_eq!(
+        cache.get::<i64>(&min).await?,
+        Some(i64::MIN),
+        "value after an underflowing decr"
+    );
+    cache
+        .set_bytes(&text, Bytes::from_static(b"1.5"), None)
+        .await?;
+    ensure!(
+        cache.incr(&text, 1).await.is_err(),
+        "incr of \"1.5\" succeeded"
+    );
     Ok(())
 }
 
@@ -100,14 +155,20 @@ pub async fn test_incr_concurrent(ctx: &Ctx) -> CheckResult {
     for task in tasks {
         task.await??;
     }
-    ensure_eq!(ctx.cache().get::<i64>(&key).await?, Some(3200), "32 x 100 increments");
+    ensure_eq!(
+        ctx.cache().get::<i64>(&key).await?,
+        Some(3200),
+        "32 x 100 increments"
+    );
     Ok(())
 }
 
 /// `incr` keeps an existing key's TTL.
 pub async fn test_incr_keeps_ttl(ctx: &Ctx) -> CheckResult {
     let key = ctx.key("ttl-counter");
-    ctx.cache().set(&key, &1i64, Some(Duration::from_secs(1))).await?;
+    ctx.cache()
+        .set(&key, &1i64, Some(Duration::from_secs(1)))
+        .await?;
     ensure_eq!(ctx.cache().incr(&key, 1).await?, 2, "incr");
     let expired = eventually(Duration::from_secs(6), || async {
         Ok(ctx.cache().get_bytes(&key).await?.is_none())
@@ -120,11 +181,23 @@ pub async fn test_incr_keeps_ttl(ctx: &Ctx) -> CheckResult {
 /// `touch` is `true` for a present key and gives it the new TTL, `false` for a missing one.
 pub async fn test_touch(ctx: &Ctx) -> CheckResult {
     let key = ctx.key("touch");
-    ensure!(!ctx.cache().touch(&key, Some(FOREVER)).await?, "touch of a missing key");
+    ensure!(
+        !ctx.cache().touch(&key, Some(FOREVER)).await?,
+        "touch of a missing key"
+    );
     ensure!(!ctx.cache().has_key(&key).await?, "touch created a key");
     ctx.cache().set(&key, "v", Some(FOREVER)).await?;
-    ensure!(ctx.cache().touch(&key, Some(Duration::from_millis(500))).await?, "touch of a present key");
-    ensure_eq!(ctx.cache().get::<String>(&key).await?.as_deref(), Some("v"), "touch changed the value");
+    ensure!(
+        ctx.cache()
+            .touch(&key, Some(Duration::from_millis(500)))
+            .await?,
+        "touch of a present key"
+    );
+    ensure_eq!(
+        ctx.cache().get::<String>(&key).await?.as_deref(),
+        Some("v"),
+        "touch changed the value"
+    );
     let expired = eventually(Duration::from_secs(6), || async {
         Ok(ctx.cache().get_bytes(&key).await?.is_none())
     })
@@ -162,7 +235,11 @@ pub async fn test_get_or_set_with_single_flight(ctx: &Ctx) -> CheckResult {
         }));
     }
     for task in tasks {
-        ensure_eq!(task.await??, vec!["loaded".to_string()], "value from get_or_set_with");
+        ensure_eq!(
+            task.await??,
+            vec!["loaded".to_string()],
+            "value from get_or_set_with"
+        );
     }
     ensure_eq!(calls.load(Ordering::SeqCst), 1, "loader runs");
     ensure_eq!(
@@ -201,6 +278,9 @@ pub async fn test_get_or_set_with_loader_error(ctx: &Ctx) -> CheckResult {
         }
     }
     ensure!(calls.load(Ordering::SeqCst) >= 1, "the loader never ran");
-    ensure!(!ctx.cache().has_key(&key).await?, "a failed load cached something");
+    ensure!(
+        !ctx.cache().has_key(&key).await?,
+        "a failed load cached something"
+    );
     Ok(())
 }

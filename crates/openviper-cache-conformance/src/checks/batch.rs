@@ -13,10 +13,19 @@ pub async fn test_get_many_order(ctx: &Ctx) -> CheckResult {
     let got: Vec<Option<String>> = ctx.cache().get_many(&[&c, &b, &a, &c]).await?;
     ensure_eq!(
         got,
-        vec![Some("C".to_string()), None, Some("A".to_string()), Some("C".to_string())],
+        vec![
+            Some("C".to_string()),
+            None,
+            Some("A".to_string()),
+            Some("C".to_string())
+        ],
         "get_many order"
     );
-    ensure_eq!(ctx.cache().get_many_bytes(&[]).await?, Vec::<Option<Bytes>>::new(), "empty batch");
+    ensure_eq!(
+        ctx.cache().get_many_bytes(&[]).await?,
+        Vec::<Option<Bytes>>::new(),
+        "empty batch"
+    );
     Ok(())
 }
 
@@ -27,15 +36,33 @@ pub async fn test_set_many_delete_many(ctx: &Ctx) -> CheckResult {
     ctx.cache().set_many(&items, None).await?;
     let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
     let got: Vec<Option<u32>> = ctx.cache().get_many(&refs).await?;
-    ensure_eq!(got, (0..20).map(Some).collect::<Vec<_>>(), "values after set_many");
+    ensure_eq!(
+        got,
+        (0..20).map(Some).collect::<Vec<_>>(),
+        "values after set_many"
+    );
     let missing = ctx.key("missing");
     let mut to_delete = refs[..10].to_vec();
     to_delete.push(&missing);
-    ensure_eq!(ctx.cache().delete_many(&to_delete).await?, 10, "delete_many count");
+    ensure_eq!(
+        ctx.cache().delete_many(&to_delete).await?,
+        10,
+        "delete_many count"
+    );
     let got: Vec<Option<u32>> = ctx.cache().get_many(&refs).await?;
-    ensure!(got[..10].iter().all(Option::is_none), "deleted keys remain: {got:?}");
-    ensure!(got[10..].iter().all(Option::is_some), "undeleted keys vanished: {got:?}");
-    ensure_eq!(ctx.cache().delete_many(&[]).await?, 0, "delete_many of nothing");
+    ensure!(
+        got[..10].iter().all(Option::is_none),
+        "deleted keys remain: {got:?}"
+    );
+    ensure!(
+        got[10..].iter().all(Option::is_some),
+        "undeleted keys vanished: {got:?}"
+    );
+    ensure_eq!(
+        ctx.cache().delete_many(&[]).await?,
+        0,
+        "delete_many of nothing"
+    );
     ctx.cache().set_many_bytes(&[], None).await?;
     Ok(())
 }
@@ -50,8 +77,20 @@ pub async fn test_batch_validates_before_io(ctx: &Ctx) -> CheckResult {
         .set_many(&[(fresh.as_str(), "x"), ("bad key", "y")], None)
         .await;
     ensure!(result.is_err(), "set_many with an invalid key succeeded");
-    ensure!(!ctx.cache().has_key(&fresh).await?, "set_many wrote before validating");
-    ensure!(ctx.cache().delete_many(&[good.as_str(), "bad key"]).await.is_err(), "delete_many with an invalid key succeeded");
-    ensure!(ctx.cache().has_key(&good).await?, "delete_many removed before validating");
+    ensure!(
+        !ctx.cache().has_key(&fresh).await?,
+        "set_many wrote before validating"
+    );
+    ensure!(
+        ctx.cache()
+            .delete_many(&[good.as_str(), "bad key"])
+            .await
+            .is_err(),
+        "delete_many with an invalid key succeeded"
+    );
+    ensure!(
+        ctx.cache().has_key(&good).await?,
+        "delete_many removed before validating"
+    );
     Ok(())
 }

@@ -39,10 +39,16 @@ pub async fn test_invalid_keys_rejected_before_io(ctx: &Ctx) -> CheckResult {
         let key = key.as_str();
         let v = || Bytes::from_static(b"1");
         invalid(cache.get_bytes(key).await, &format!("get_bytes({why})"))?;
-        invalid(cache.set_bytes(key, v(), None).await, &format!("set_bytes({why})"))?;
+        invalid(
+            cache.set_bytes(key, v(), None).await,
+            &format!("set_bytes({why})"),
+        )?;
         invalid(cache.delete(key).await, &format!("delete({why})"))?;
         invalid(cache.has_key(key).await, &format!("has_key({why})"))?;
-        invalid(cache.add_bytes(key, v(), None).await, &format!("add_bytes({why})"))?;
+        invalid(
+            cache.add_bytes(key, v(), None).await,
+            &format!("add_bytes({why})"),
+        )?;
         invalid(cache.incr(key, 1).await, &format!("incr({why})"))?;
         invalid(cache.touch(key, None).await, &format!("touch({why})"))?;
         invalid(cache.get::<String>(key).await, &format!("get({why})"))?;
@@ -53,7 +59,9 @@ pub async fn test_invalid_keys_rejected_before_io(ctx: &Ctx) -> CheckResult {
             &format!("get_many_bytes({why})"),
         )?;
         invalid(
-            cache.set_many_bytes(&[(good.as_str(), v()), (key, v())], None).await,
+            cache
+                .set_many_bytes(&[(good.as_str(), v()), (key, v())], None)
+                .await,
             &format!("set_many_bytes({why})"),
         )?;
         invalid(
@@ -83,25 +91,49 @@ pub async fn test_longest_keys(ctx: &Ctx) -> CheckResult {
             Some(key.as_str()),
             "value under a 250-character key"
         );
-        ensure!(ctx.cache().delete(key).await?, "delete of a 250-character key");
+        ensure!(
+            ctx.cache().delete(key).await?,
+            "delete of a 250-character key"
+        );
     }
     // Two long keys differing only in the last character stay apart.
     let other = format!("{}b", &ascii[..ascii.len() - 1]);
     ctx.cache().set(&ascii, "one", None).await?;
     ctx.cache().set(&other, "two", None).await?;
-    ensure_eq!(ctx.cache().get::<String>(&ascii).await?.as_deref(), Some("one"), "long key one");
-    ensure_eq!(ctx.cache().get::<String>(&other).await?.as_deref(), Some("two"), "long key two");
+    ensure_eq!(
+        ctx.cache().get::<String>(&ascii).await?.as_deref(),
+        Some("one"),
+        "long key one"
+    );
+    ensure_eq!(
+        ctx.cache().get::<String>(&other).await?.as_deref(),
+        Some("two"),
+        "long key two"
+    );
     Ok(())
 }
 
 /// Keys in any script, with emoji and punctuation, are distinct and work.
 pub async fn test_unicode_keys(ctx: &Ctx) -> CheckResult {
-    let names = ["ключ", "键", "مفتاح", "🙂🙃", "a/b\\c", "../etc/passwd", "%2e%2e", "x:y@z"];
+    let names = [
+        "ключ",
+        "键",
+        "مفتاح",
+        "🙂🙃",
+        "a/b\\c",
+        "../etc/passwd",
+        "%2e%2e",
+        "x:y@z",
+    ];
     for (i, name) in names.iter().enumerate() {
         ctx.cache().set(&ctx.key(name), &i, None).await?;
     }
     for (i, name) in names.iter().enumerate() {
-        ensure_eq!(ctx.cache().get::<usize>(&ctx.key(name)).await?, Some(i), "value of {name:?}");
+        ensure_eq!(
+            ctx.cache().get::<usize>(&ctx.key(name)).await?,
+            Some(i),
+            "value of {name:?}"
+        );
     }
     Ok(())
 }
@@ -111,17 +143,29 @@ pub async fn test_delete(ctx: &Ctx) -> CheckResult {
     let key = ctx.key("del");
     ctx.cache().set(&key, "v", None).await?;
     ensure!(ctx.cache().delete(&key).await?, "delete of a present key");
-    ensure_eq!(ctx.cache().get_bytes(&key).await?, None, "value after delete");
+    ensure_eq!(
+        ctx.cache().get_bytes(&key).await?,
+        None,
+        "value after delete"
+    );
     ensure!(!ctx.cache().delete(&key).await?, "second delete");
-    ensure!(!ctx.cache().delete(&ctx.key("never")).await?, "delete of a missing key");
+    ensure!(
+        !ctx.cache().delete(&ctx.key("never")).await?,
+        "delete of a missing key"
+    );
     let short = ctx.key("short");
-    ctx.cache().set(&short, "v", Some(Duration::from_millis(200))).await?;
+    ctx.cache()
+        .set(&short, "v", Some(Duration::from_millis(200)))
+        .await?;
     let expired = super::eventually(Duration::from_secs(5), || async {
         Ok(ctx.cache().get_bytes(&short).await?.is_none())
     })
     .await?;
     ensure!(expired, "entry with a 200 ms TTL never expired");
-    ensure!(!ctx.cache().delete(&short).await?, "delete of an expired key");
+    ensure!(
+        !ctx.cache().delete(&short).await?,
+        "delete of an expired key"
+    );
     Ok(())
 }
 
@@ -151,7 +195,10 @@ pub async fn test_keys_prefix(ctx: &Ctx) -> CheckResult {
     ensure_eq!(all.len(), 4, "keys(namespace) = {all:?}");
     ctx.cache().delete(&wanted[0]).await?;
     let listed = ctx.cache().keys(&ctx.key("list:")).await?;
-    ensure!(!listed.contains(&wanted[0]), "a deleted key is still listed: {listed:?}");
+    ensure!(
+        !listed.contains(&wanted[0]),
+        "a deleted key is still listed: {listed:?}"
+    );
     Ok(())
 }
 
@@ -162,6 +209,10 @@ pub async fn test_keys_prefix_is_literal(ctx: &Ctx) -> CheckResult {
     ctx.cache().set(&format!("{literal}k"), "v", None).await?;
     ctx.cache().set(&lookalike, "v", None).await?;
     let listed = ctx.cache().keys(&literal).await?;
-    ensure_eq!(listed, vec![format!("{literal}k")], "keys() with glob characters");
+    ensure_eq!(
+        listed,
+        vec![format!("{literal}k")],
+        "keys() with glob characters"
+    );
     Ok(())
 }

@@ -9,7 +9,10 @@ use crate::context::{CheckResult, Ctx};
 /// unknown option with a `Config` error naming the alias and the option.
 pub async fn test_registered_by_name(ctx: &Ctx) -> CheckResult {
     let name = ctx.subject().backend.as_str();
-    ensure!(registered_backends().contains(&name), "{name} is not in registered_backends()");
+    ensure!(
+        registered_backends().contains(&name),
+        "{name} is not in registered_backends()"
+    );
     match ctx.build(serde_json::json!({ "no_such_option": 1 })) {
         Err(err @ CacheError::Config { .. }) => {
             let text = err.to_string();
@@ -51,21 +54,45 @@ pub async fn test_clear(ctx: &Ctx) -> CheckResult {
 
 /// Two caches with different prefixes on one store neither see nor clear each other's keys.
 pub async fn test_prefix_isolation(ctx: &Ctx) -> CheckResult {
-    ensure_eq!(ctx.cache().capabilities().clear, ClearScope::Namespace, "clear scope");
-    let option = ctx.subject().prefix_option.clone().ok_or("no prefix option")?;
+    ensure_eq!(
+        ctx.cache().capabilities().clear,
+        ClearScope::Namespace,
+        "clear scope"
+    );
+    let option = ctx
+        .subject()
+        .prefix_option
+        .clone()
+        .ok_or("no prefix option")?;
     let mut options = serde_json::Map::new();
     options.insert(option, format!("{}:other:", ctx.namespace()).into());
     let other = ctx.build(serde_json::Value::Object(options))?;
     let key = ctx.key("shared-name");
     ctx.cache().set(&key, "mine", None).await?;
     other.set(&key, "theirs", None).await?;
-    ensure_eq!(ctx.cache().get::<String>(&key).await?.as_deref(), Some("mine"), "own value");
-    ensure_eq!(other.get::<String>(&key).await?.as_deref(), Some("theirs"), "other prefix's value");
+    ensure_eq!(
+        ctx.cache().get::<String>(&key).await?.as_deref(),
+        Some("mine"),
+        "own value"
+    );
+    ensure_eq!(
+        other.get::<String>(&key).await?.as_deref(),
+        Some("theirs"),
+        "other prefix's value"
+    );
     ctx.cache().clear().await?;
     ensure!(!ctx.cache().has_key(&key).await?, "clear() kept own key");
-    ensure_eq!(other.get::<String>(&key).await?.as_deref(), Some("theirs"), "other prefix after clear()");
+    ensure_eq!(
+        other.get::<String>(&key).await?.as_deref(),
+        Some("theirs"),
+        "other prefix after clear()"
+    );
     if ctx.cache().capabilities().list_keys {
-        ensure_eq!(other.keys(ctx.namespace()).await?, vec![key.clone()], "other prefix's keys()");
+        ensure_eq!(
+            other.keys(ctx.namespace()).await?,
+            vec![key.clone()],
+            "other prefix's keys()"
+        );
     }
     other.clear().await?;
     other.close().await?;

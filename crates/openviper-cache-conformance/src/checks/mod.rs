@@ -149,7 +149,10 @@ pub const ALL: &[Check] = &[
 
 /// Polls `probe` until it returns `true`, for at most `within`; `false` if it never did.
 /// Expiry is checked this way so that a slow machine delays a check instead of failing it.
-pub(crate) async fn eventually<F, Fut>(within: Duration, mut probe: F) -> Result<bool, crate::Failure>
+pub(crate) async fn eventually<F, Fut>(
+    within: Duration,
+    mut probe: F,
+) -> Result<bool, crate::Failure>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<bool, crate::Failure>>,

@@ -11,7 +11,10 @@ use crate::context::{CheckResult, Ctx};
 const EXPIRY_PATIENCE: Duration = Duration::from_secs(6);
 
 async fn expires(cache: &dyn BaseCache, key: &str) -> Result<bool, crate::Failure> {
-    eventually(EXPIRY_PATIENCE, || async { Ok(cache.get_bytes(key).await?.is_none()) }).await
+    eventually(EXPIRY_PATIENCE, || async {
+        Ok(cache.get_bytes(key).await?.is_none())
+    })
+    .await
 }
 
 /// An entry is there before its TTL and gone after it: not returned by `get`, `has_key`,
@@ -20,12 +23,25 @@ pub async fn test_expiry(ctx: &Ctx) -> CheckResult {
     let cache = ctx.cache();
     let key = ctx.key("ttl");
     cache.set(&key, "v", Some(Duration::from_secs(2))).await?;
-    ensure!(cache.has_key(&key).await?, "an entry with a 2 s TTL is missing at once");
-    ensure!(expires(cache, &key).await?, "an entry with a 2 s TTL never expired");
+    ensure!(
+        cache.has_key(&key).await?,
+        "an entry with a 2 s TTL is missing at once"
+    );
+    ensure!(
+        expires(cache, &key).await?,
+        "an entry with a 2 s TTL never expired"
+    );
     ensure!(!cache.has_key(&key).await?, "has_key of an expired entry");
-    ensure_eq!(cache.get_many_bytes(&[key.as_str()]).await?, vec![None], "get_many of an expired entry");
+    ensure_eq!(
+        cache.get_many_bytes(&[key.as_str()]).await?,
+        vec![None],
+        "get_many of an expired entry"
+    );
     if cache.capabilities().list_keys {
-        ensure!(cache.keys(ctx.namespace()).await?.is_empty(), "keys() lists an expired entry");
+        ensure!(
+            cache.keys(ctx.namespace()).await?.is_empty(),
+            "keys() lists an expired entry"
+        );
     }
     Ok(())
 }
@@ -34,11 +50,21 @@ pub async fn test_expiry(ctx: &Ctx) -> CheckResult {
 /// seconds), and is never taken as "no expiry".
 pub async fn test_sub_second_ttl(ctx: &Ctx) -> CheckResult {
     let key = ctx.key("ms");
-    ctx.cache().set(&key, "v", Some(Duration::from_millis(300))).await?;
-    ensure!(expires(ctx.cache(), &key).await?, "an entry with a 300 ms TTL never expired");
+    ctx.cache()
+        .set(&key, "v", Some(Duration::from_millis(300)))
+        .await?;
+    ensure!(
+        expires(ctx.cache(), &key).await?,
+        "an entry with a 300 ms TTL never expired"
+    );
     let tiny = ctx.key("us");
-    ctx.cache().set(&tiny, "v", Some(Duration::from_micros(1))).await?;
-    ensure!(expires(ctx.cache(), &tiny).await?, "an entry with a 1 µs TTL never expired");
+    ctx.cache()
+        .set(&tiny, "v", Some(Duration::from_micros(1)))
+        .await?;
+    ensure!(
+        expires(ctx.cache(), &tiny).await?,
+        "an entry with a 1 µs TTL never expired"
+    );
     Ok(())
 }
 
@@ -50,12 +76,29 @@ pub async fn test_zero_ttl(ctx: &Ctx) -> CheckResult {
     cache.set(&key, "old", None).await?;
     cache.set(&key, "new", Some(Duration::ZERO)).await?;
     ensure_eq!(cache.get_bytes(&key).await?, None, "set with a zero TTL");
-    ensure!(cache.add(&key, "v", Some(Duration::ZERO)).await?, "add(ZERO) of an absent key");
-    ensure_eq!(cache.get_bytes(&key).await?, None, "add with a zero TTL stored something");
+    ensure!(
+        cache.add(&key, "v", Some(Duration::ZERO)).await?,
+        "add(ZERO) of an absent key"
+    );
+    ensure_eq!(
+        cache.get_bytes(&key).await?,
+        None,
+        "add with a zero TTL stored something"
+    );
     cache.set(&key, "kept", None).await?;
-    ensure!(!cache.add(&key, "v", Some(Duration::ZERO)).await?, "add(ZERO) of a present key");
-    ensure_eq!(cache.get::<String>(&key).await?.as_deref(), Some("kept"), "add(ZERO) changed a present key");
-    ensure!(cache.touch(&key, Some(Duration::ZERO)).await?, "touch(ZERO) of a present key");
+    ensure!(
+        !cache.add(&key, "v", Some(Duration::ZERO)).await?,
+        "add(ZERO) of a present key"
+    );
+    ensure_eq!(
+        cache.get::<String>(&key).await?.as_deref(),
+        Some("kept"),
+        "add(ZERO) changed a present key"
+    );
+    ensure!(
+        cache.touch(&key, Some(Duration::ZERO)).await?,
+        "touch(ZERO) of a present key"
+    );
     ensure_eq!(cache.get_bytes(&key).await?, None, "touch with a zero TTL");
     Ok(())
 }
@@ -68,14 +111,28 @@ pub async fn test_no_ttl_persists(ctx: &Ctx) -> CheckResult {
     let huge = ctx.key("huge");
     let default = ctx.key("default");
     cache.set(&forever, "v", Some(FOREVER)).await?;
-    cache.set(&huge, "v", Some(Duration::from_secs(u64::MAX / 2))).await?;
+    cache
+        .set(&huge, "v", Some(Duration::from_secs(u64::MAX / 2)))
+        .await?;
     cache.set(&default, "v", None).await?;
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    ensure!(cache.has_key(&forever).await?, "an entry with FOREVER expired");
-    ensure!(cache.has_key(&huge).await?, "an entry with a huge TTL expired");
-    ensure!(cache.has_key(&default).await?, "an entry with the default TTL expired within 2 s");
+    ensure!(
+        cache.has_key(&forever).await?,
+        "an entry with FOREVER expired"
+    );
+    ensure!(
+        cache.has_key(&huge).await?,
+        "an entry with a huge TTL expired"
+    );
+    ensure!(
+        cache.has_key(&default).await?,
+        "an entry with the default TTL expired within 2 s"
+    );
     ensure!(cache.touch(&huge, Some(FOREVER)).await?, "touch(FOREVER)");
-    ensure!(cache.has_key(&huge).await?, "an entry touched with FOREVER is gone");
+    ensure!(
+        cache.has_key(&huge).await?,
+        "an entry touched with FOREVER is gone"
+    );
     Ok(())
 }
 
@@ -90,7 +147,10 @@ pub async fn test_alias_default_ttl(ctx: &Ctx) -> CheckResult {
     cache.set(&touched, "v", Some(FOREVER)).await?;
     ensure!(cache.touch(&touched, None).await?, "touch of a present key");
     for key in [&set_key, &incr_key, &touched] {
-        ensure!(expires(&*cache, key).await?, "{key} outlived the alias ttl of 1 s");
+        ensure!(
+            expires(&*cache, key).await?,
+            "{key} outlived the alias ttl of 1 s"
+        );
     }
     cache.close().await?;
     Ok(())

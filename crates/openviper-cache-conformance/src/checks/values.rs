@@ -24,7 +24,12 @@ where
 {
     cache.set(key, &value, None).await?;
     let back: Option<T> = cache.get(key).await?;
-    ensure_eq!(back, Some(value), "round trip of {}", std::any::type_name::<T>());
+    ensure_eq!(
+        back,
+        Some(value),
+        "round trip of {}",
+        std::any::type_name::<T>()
+    );
     Ok(())
 }
 
@@ -57,9 +62,21 @@ pub async fn test_round_trip_types(ctx: &Ctx) -> CheckResult {
 /// A key never written reads as `None` (bytes and typed), and `get_or` gives the default.
 pub async fn test_missing_key(ctx: &Ctx) -> CheckResult {
     let key = ctx.key("missing");
-    ensure_eq!(ctx.cache().get_bytes(&key).await?, None, "get_bytes of a missing key");
-    ensure_eq!(ctx.cache().get::<String>(&key).await?, None, "get of a missing key");
-    ensure_eq!(ctx.cache().get_or(&key, 5u8).await?, 5, "get_or of a missing key");
+    ensure_eq!(
+        ctx.cache().get_bytes(&key).await?,
+        None,
+        "get_bytes of a missing key"
+    );
+    ensure_eq!(
+        ctx.cache().get::<String>(&key).await?,
+        None,
+        "get of a missing key"
+    );
+    ensure_eq!(
+        ctx.cache().get_or(&key, 5u8).await?,
+        5,
+        "get_or of a missing key"
+    );
     Ok(())
 }
 
@@ -68,9 +85,17 @@ pub async fn test_overwrite(ctx: &Ctx) -> CheckResult {
     let key = ctx.key("over");
     ctx.cache().set(&key, "first", None).await?;
     ctx.cache().set(&key, "second", None).await?;
-    ensure_eq!(ctx.cache().get::<String>(&key).await?.as_deref(), Some("second"), "after overwrite");
+    ensure_eq!(
+        ctx.cache().get::<String>(&key).await?.as_deref(),
+        Some("second"),
+        "after overwrite"
+    );
     ctx.cache().set(&key, &12u32, None).await?;
-    ensure_eq!(ctx.cache().get::<u32>(&key).await?, Some(12), "after overwrite with an integer");
+    ensure_eq!(
+        ctx.cache().get::<u32>(&key).await?,
+        Some(12),
+        "after overwrite with an integer"
+    );
     Ok(())
 }
 
@@ -88,15 +113,28 @@ pub async fn test_stored_form(ctx: &Ctx) -> CheckResult {
     let str_key = ctx.key("str");
     cache.set(&str_key, "123", None).await?;
     let raw = cache.get_bytes(&str_key).await?.ok_or("string vanished")?;
-    ensure!(raw.starts_with(&MSGPACK_MARKER), "stored form of a string: {raw:?}");
-    ensure_eq!(cache.get::<String>(&str_key).await?.as_deref(), Some("123"), "string \"123\"");
+    ensure!(
+        raw.starts_with(&MSGPACK_MARKER),
+        "stored form of a string: {raw:?}"
+    );
+    ensure_eq!(
+        cache.get::<String>(&str_key).await?.as_deref(),
+        Some("123"),
+        "string \"123\""
+    );
     match cache.get::<u64>(&str_key).await {
         Err(CacheError::Deserialize { key, .. }) => ensure_eq!(key, str_key, "error names the key"),
         other => return Err(format!("get::<u64> of a stored string gave {other:?}").into()),
     }
     // ASCII decimal written by another client reads as an integer.
-    cache.set_bytes(&int_key, Bytes::from_static(b"77"), None).await?;
-    ensure_eq!(cache.get::<i32>(&int_key).await?, Some(77), "ASCII decimal from another client");
+    cache
+        .set_bytes(&int_key, Bytes::from_static(b"77"), None)
+        .await?;
+    ensure_eq!(
+        cache.get::<i32>(&int_key).await?,
+        Some(77),
+        "ASCII decimal from another client"
+    );
     Ok(())
 }
 
@@ -106,10 +144,16 @@ pub async fn test_foreign_bytes_are_kept(ctx: &Ctx) -> CheckResult {
     let foreign = Bytes::from_static(b"\x00not ours\xff");
     ctx.cache().set_bytes(&key, foreign.clone(), None).await?;
     match ctx.cache().get::<String>(&key).await {
-        Err(CacheError::Deserialize { key: named, .. }) => ensure_eq!(named, key, "error names the key"),
+        Err(CacheError::Deserialize { key: named, .. }) => {
+            ensure_eq!(named, key, "error names the key")
+        }
         other => return Err(format!("typed get of foreign bytes gave {other:?}").into()),
     }
-    ensure_eq!(ctx.cache().get_bytes(&key).await?, Some(foreign), "foreign entry after a failed get");
+    ensure_eq!(
+        ctx.cache().get_bytes(&key).await?,
+        Some(foreign),
+        "foreign entry after a failed get"
+    );
     Ok(())
 }
 
@@ -117,10 +161,21 @@ pub async fn test_foreign_bytes_are_kept(ctx: &Ctx) -> CheckResult {
 pub async fn test_empty_value(ctx: &Ctx) -> CheckResult {
     let key = ctx.key("empty");
     ctx.cache().set_bytes(&key, Bytes::new(), None).await?;
-    ensure_eq!(ctx.cache().get_bytes(&key).await?, Some(Bytes::new()), "empty value");
-    ensure!(ctx.cache().has_key(&key).await?, "has_key of an empty value");
+    ensure_eq!(
+        ctx.cache().get_bytes(&key).await?,
+        Some(Bytes::new()),
+        "empty value"
+    );
+    ensure!(
+        ctx.cache().has_key(&key).await?,
+        "has_key of an empty value"
+    );
     ctx.cache().set(&key, "", None).await?;
-    ensure_eq!(ctx.cache().get::<String>(&key).await?.as_deref(), Some(""), "empty string");
+    ensure_eq!(
+        ctx.cache().get::<String>(&key).await?.as_deref(),
+        Some(""),
+        "empty string"
+    );
     Ok(())
 }
 
@@ -134,22 +189,40 @@ pub async fn test_one_mebibyte_value(ctx: &Ctx) -> CheckResult {
     let value: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
     let value = Bytes::from(value);
     ctx.cache().set_bytes(&key, value.clone(), None).await?;
-    let back = ctx.cache().get_bytes(&key).await?.ok_or("large value vanished")?;
-    ensure!(back == value, "large value of {size} bytes came back as {} different bytes", back.len());
+    let back = ctx
+        .cache()
+        .get_bytes(&key)
+        .await?
+        .ok_or("large value vanished")?;
+    ensure!(
+        back == value,
+        "large value of {size} bytes came back as {} different bytes",
+        back.len()
+    );
     Ok(())
 }
 
 /// A value over the store's limit is `ValueTooLarge`, nothing is written, and the key's old
 /// value is removed.
 pub async fn test_value_too_large(ctx: &Ctx) -> CheckResult {
-    let limit = ctx.cache().capabilities().max_value_bytes.ok_or("no limit")?;
+    let limit = ctx
+        .cache()
+        .capabilities()
+        .max_value_bytes
+        .ok_or("no limit")?;
     let key = ctx.key("too-big");
     ctx.cache().set(&key, "old", None).await?;
     let value = Bytes::from(vec![7u8; limit.saturating_add(1)]);
     match ctx.cache().set_bytes(&key, value, None).await {
-        Err(CacheError::ValueTooLarge { key: named, .. }) => ensure_eq!(named, key, "error names the key"),
+        Err(CacheError::ValueTooLarge { key: named, .. }) => {
+            ensure_eq!(named, key, "error names the key")
+        }
         other => return Err(format!("an oversized set gave {other:?}").into()),
     }
-    ensure_eq!(ctx.cache().get_bytes(&key).await?, None, "old value after a refused write");
+    ensure_eq!(
+        ctx.cache().get_bytes(&key).await?,
+        None,
+        "old value after a refused write"
+    );
     Ok(())
 }

@@ -1,0 +1,124 @@
+//! The in-memory backend beside the crate beneath it (quick_cache) and the other candidate
+//! measured for it (moka).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use openviper_cache::{BaseCache, CacheExt};
+
+use crate::workload::Target;
+
+/// Ours, as applications use it: `get_cache`-style `Arc<dyn BaseCache>`, typed values.
+pub(crate) struct OursTyped(pub(crate) Arc<dyn BaseCache>);
+
+impl Target for OursTyped {
+    async fn get(&self, key: &str) -> Result<bool, String> {
+        let value: Option<String> = self.0.get(key).await.map_err(|e| e.to_string())?;
+        Ok(value.is_some())
+    }
+    async fn set(&self, key: &str, value: &str) -> Result<(), String> {
+        self.0
+            .set(key, value, None)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Ours on raw bytes: `get_bytes` / `set_bytes`, no codec.
+pub(crate) struct OursBytes(pub(crate) Arc<dyn BaseCache>, pub(crate) Bytes);
+
+impl Target for OursBytes {
+    async fn get(&self, key: &str) -> Result<bool, String> {
+        Ok(self
+            .0
+            .get_bytes(key)
+            .await
+            .map_err(|e| e.to_string())?
+            .is_some())
+    }
+    async fn set(&self, key: &str, _value: &str) -> Result<(), String> {
+        self.0
+            .set_bytes(key, self.1.clone(), None)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Raw quick_cache, the crate InMemoryCache wraps, holding the same `Bytes` values.
+pub(crate) struct RawQuickCache(
+    pub(crate) quick_cache::sync::Cache<String, Bytes>,
+    pub(crate) Bytes,
+);
+
+impl Target for RawQuickCache {
+    async fn get(&self, key: &str) -> Result<bool, String> {
+        Ok(self.0.get(key).is_some())
+    }
+    async fn set(&self, key: &str, _value: &str) -> Result<(), String> {
+        self.0.insert(key.to_owned(), self.1.clone());
+        Ok(())
+    }
+}
+
+/// Raw moka (sync), the other candidate.
+pub(crate) struct RawMoka(
+    pub(crate) moka::sync::Cache<String, Bytes>,
+    pub(crate) Bytes,
+);
+
+impl Target for RawMoka {
+    async fn get(&self, key: &str) -> Result<bool, String> {
+        Ok(self.0.get(key).is_some())
+    }
+    async fn set(&self, key: &str, _value: &str) -> Result<(), String> {
+        self.0.insert(key.to_owned(), self.1.clone());
+        Ok(())
+    }
+}
+
+/// Resident memory of 100 000 entries of 100 bytes in a fresh InMemoryCache, in bytes:
+/// (RSS growth, RSS after).
+pub(crate) async fn resident_bytes_of_100k() -> Result<(u64, u64), String> {
+    let before = rss_bytes()?;
+    // Room for all of them: the bound is enforced per shard, so a full-size cache evicts a little early.
+    let cache = openviper_cache::InMemoryCache::new(openviper_cache::InMemoryOptions {
+        max_entries: std::num::NonZeroU64::new(200_000).ok_or("zero")?,
+        ..openviper_cache::InMemoryOptions::default()
+    });
+    let value = "v".repeat(100);
+    for i in 0..100_000 {
+        cache
+            .set_bytes(
+                &format!("resident:{i:06}"),
+                Bytes::from(value.clone()),
+                None,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let after = rss_bytes()?;
+    if cache.len() != 100_000 {
+        return Err(format!(
+            "expected 100000 entries, the cache holds {}",
+            cache.len()
+        ));
+    }
+    drop(cache);
+    Ok((after.saturating_sub(before), after))
+}
+
+fn rss_bytes() -> Result<u64, String> {
+    let status = std::fs::read_to_string("/proc/self/status").map_err(|e| e.to_string())?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .map(|kb| kb * 1024)
+        .ok_or_else(|| "no VmRSS in /proc/self/status".to_owned())
+}

@@ -1,0 +1,140 @@
+//! The table `cargo xtask bench` prints and writes to docs/performance.md.
+
+use crate::Args;
+use crate::workload::{KEYS, Measurement, Mix, TASKS, VALUE_BYTES};
+
+/// One line of the table.
+pub(crate) struct Row {
+    backend: &'static str,
+    client: &'static str,
+    mode: &'static str,
+    ops_per_sec: f64,
+    p50_us: f64,
+    p99_us: f64,
+    ratio: Option<f64>,
+}
+
+#[derive(Default)]
+pub(crate) struct Table {
+    rows: Vec<Row>,
+    pub(crate) notes: Vec<String>,
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(0.0)
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)] as f64 / 1_000.0
+}
+
+impl Table {
+    /// Adds one backend's runs in one mode; ratios are against the group's raw client.
+    pub(crate) fn add_group(
+        &mut self,
+        backend: &'static str,
+        (concurrent, mix): (bool, Mix),
+        runs: Vec<(&'static str, bool, Vec<Measurement>)>,
+    ) {
+        let summarize = |measurements: &[Measurement]| {
+            let ops = median(measurements.iter().map(Measurement::ops_per_sec).collect());
+            let mut latencies: Vec<u64> = measurements
+                .iter()
+                .flat_map(|m| m.latencies_ns.iter().copied())
+                .collect();
+            latencies.sort_unstable();
+            (
+                ops,
+                percentile(&latencies, 0.50),
+                percentile(&latencies, 0.99),
+            )
+        };
+        let raw_ops = runs
+            .iter()
+            .find(|(_, raw, _)| *raw)
+            .map(|(_, _, m)| summarize(m).0);
+        for (client, raw, measurements) in &runs {
+            let (ops, p50, p99) = summarize(measurements);
+            self.rows.push(Row {
+                backend,
+                client,
+                mode: match (concurrent, mix) {
+                    (false, Mix::GetSet) => "sequential",
+                    (true, Mix::GetSet) => "64 tasks",
+                    (false, Mix::GetOnly) => "sequential, get only",
+                    (true, Mix::GetOnly) => "64 tasks, get only",
+                },
+                ops_per_sec: ops,
+                p50_us: p50,
+                p99_us: p99,
+                ratio: if *raw { None } else { raw_ops.map(|r| ops / r) },
+            });
+        }
+    }
+
+    /// The markdown table and notes.
+    pub(crate) fn render(&self, args: &Args) -> String {
+        let mut out = String::new();
+        out.push_str(&format!(
+            "Workload: {KEYS} keys, {VALUE_BYTES}-byte values, 90 % get / 10 % set, prefilled; sequential = 1 task, concurrent = {TASKS} tasks on a 2-worker tokio runtime. ops/s is the median of 3 interleaved rounds; p50/p99 from every 8th operation of all rounds.{}\n\n",
+            if args.quick { " QUICK RUN (a tenth of the operations)." } else { "" }
+        ));
+        out.push_str("| backend | client | mode | ops/s | p50 µs | p99 µs | ours/raw |\n");
+        out.push_str("|---|---|---|---:|---:|---:|---:|\n");
+        for row in &self.rows {
+            out.push_str(&format!(
+                "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {} |\n",
+                row.backend,
+                row.client,
+                row.mode,
+                row.ops_per_sec,
+                row.p50_us,
+                row.p99_us,
+                row.ratio
+                    .map_or_else(|| "raw".to_owned(), |r| format!("{r:.2}x")),
+            ));
+        }
+        for note in &self.notes {
+            out.push_str(&format!("\n{note}\n"));
+        }
+        out
+    }
+}
+
+/// docs/performance.md around the table.
+pub(crate) fn document(table: &str) -> String {
+    format!(
+        "# Performance\n\n\
+         Measured by `cargo xtask bench` (the crate `openviper-cache-bench`, release build), which\n\
+         starts the servers, runs every backend and, in the same run, the raw client beneath it on\n\
+         the same server and keys, and rewrites this file. Figures are from one run on the machine\n\
+         below; rerun it on yours before relying on them.\n\n\
+         Machine: {}\n\n\
+         {table}",
+        machine()
+    )
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|rest| rest.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let rustc = std::process::Command::new("rustc")
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    format!("{cpu}, {cores} cores, Linux; {rustc}")
+}

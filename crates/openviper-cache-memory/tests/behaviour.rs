@@ -1,0 +1,165 @@
+//! What only InMemoryCache promises: its bounds, atomicity under 64 tasks, clamped TTLs.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::num::NonZeroU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+use openviper_cache_core::{BaseCache, Bytes, CacheError, CacheExt, FOREVER};
+use openviper_cache_memory::{InMemoryCache, InMemoryOptions};
+
+fn options(max_entries: u64, max_bytes: Option<u64>) -> InMemoryOptions {
+    InMemoryOptions {
+        max_entries: NonZeroU64::new(max_entries).unwrap(),
+        max_bytes: max_bytes.and_then(NonZeroU64::new),
+        ..InMemoryOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn never_holds_more_than_max_entries() {
+    let cache = InMemoryCache::new(options(1_000, None));
+    for i in 0..20_000 {
+        cache.set(&format!("k{i}"), &i, None).await.unwrap();
+        assert!(
+            cache.len() <= 1_000,
+            "{} entries after {i} writes",
+            cache.len()
+        );
+    }
+    assert!(
+        cache.len() > 500,
+        "evicted far below the bound: {}",
+        cache.len()
+    );
+    // The newest write is always readable right after it.
+    assert_eq!(cache.get::<i32>("k19999").await.unwrap(), Some(19_999));
+}
+
+#[tokio::test]
+async fn never_holds_more_than_max_bytes_or_max_entries() {
+    let cache = InMemoryCache::new(options(1_000, Some(64 * 1024)));
+    let value = Bytes::from(vec![b'x'; 200]);
+    for i in 0..5_000 {
+        cache
+            .set_bytes(&format!("k{i}"), value.clone(), None)
+            .await
+            .unwrap();
+        assert!(
+            cache.weight() <= 64 * 1024,
+            "weight {} after {i} writes",
+            cache.weight()
+        );
+        assert!(cache.len() <= 1_000);
+    }
+    // Tiny values: the count bound holds even though bytes would allow more.
+    for i in 0..5_000 {
+        cache
+            .set_bytes(&format!("t{i}"), Bytes::from_static(b"1"), None)
+            .await
+            .unwrap();
+        assert!(cache.len() <= 1_000, "{} entries", cache.len());
+    }
+}
+
+#[tokio::test]
+async fn value_over_a_shard_share_is_refused_and_old_value_removed() {
+    let cache = InMemoryCache::new(options(100, Some(64 * 1024)));
+    let limit = cache.capabilities().max_value_bytes.unwrap();
+    assert!(limit <= 64 * 1024);
+    cache.set("k", "old", None).await.unwrap();
+    let err = cache
+        .set_bytes("k", Bytes::from(vec![0; limit + 1]), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CacheError::ValueTooLarge { .. }), "{err:?}");
+    assert_eq!(cache.get_bytes("k").await.unwrap(), None);
+    cache
+        .set_bytes("k", Bytes::from(vec![0; limit - 1]), None)
+        .await
+        .unwrap();
+    assert!(cache.has_key("k").await.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incr_is_atomic_across_64_tasks() {
+    let cache = Arc::new(InMemoryCache::new(InMemoryOptions::default()));
+    let tasks: Vec<_> = (0..64)
+        .map(|_| {
+            let cache = Arc::clone(&cache);
+            tokio::spawn(async move {
+                for _ in 0..1_000 {
+                    cache.incr("hits", 1).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(cache.get::<i64>("hits").await.unwrap(), Some(64_000));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_has_one_winner_across_64_tasks() {
+    let cache = Arc::new(InMemoryCache::new(InMemoryOptions::default()));
+    for round in 0..50 {
+        let key = format!("lock:{round}");
+        let tasks: Vec<_> = (0..64)
+            .map(|i| {
+                let (cache, key) = (Arc::clone(&cache), key.clone());
+                tokio::spawn(async move { cache.add(&key, &i, None).await.unwrap() })
+            })
+            .collect();
+        let mut winners = 0;
+        for task in tasks {
+            winners += usize::from(task.await.unwrap());
+        }
+        assert_eq!(winners, 1, "round {round}");
+    }
+}
+
+#[tokio::test]
+async fn huge_ttls_are_clamped_not_panics() {
+    let cache = InMemoryCache::new(InMemoryOptions::default());
+    for ttl in [
+        FOREVER,
+        Duration::from_secs(u64::MAX),
+        Duration::from_secs(3_600 * 24 * 365 * 2_000),
+    ] {
+        cache.set("k", "v", Some(ttl)).await.unwrap();
+        assert!(cache.has_key("k").await.unwrap());
+        assert!(cache.touch("k", Some(ttl)).await.unwrap());
+        assert!(cache.add("other", "v", Some(ttl)).await.unwrap());
+        cache.delete("other").await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn default_ttl_is_300_seconds_and_expired_entries_leave_the_map() {
+    let cache = InMemoryCache::new(InMemoryOptions {
+        ttl: Some(Duration::from_millis(50)),
+        ..InMemoryOptions::default()
+    });
+    for i in 0..100 {
+        cache.set(&format!("k{i}"), &i, None).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    assert_eq!(cache.keys("").await.unwrap(), Vec::<String>::new());
+    // keys() swept the expired entries out of the map in the same pass.
+    assert_eq!(cache.len(), 0);
+    assert_eq!(
+        openviper_cache_memory::DEFAULT_TTL,
+        Duration::from_secs(300)
+    );
+}
+
+#[tokio::test]
+async fn instances_do_not_share_entries() {
+    let a = InMemoryCache::new(InMemoryOptions::default());
+    let b = InMemoryCache::new(InMemoryOptions::default());
+    a.set("k", "a", None).await.unwrap();
+    assert_eq!(b.get_bytes("k").await.unwrap(), None);
+    b.clear().await.unwrap();
+    assert!(a.has_key("k").await.unwrap());
+}

@@ -1,0 +1,48 @@
+#![doc = include_str!("../../../README.md")]
+#![deny(missing_docs)]
+
+pub use openviper_cache_core::*;
+
+/// The built-in in-memory backend (feature `memory`, on by default).
+#[cfg(feature = "memory")]
+pub use openviper_cache_memory as memory;
+#[cfg(feature = "memory")]
+pub use openviper_cache_memory::{InMemoryCache, InMemoryOptions};
+
+/// The names and types most code needs: `use openviper_cache::prelude::*;`.
+///
+/// ```
+/// use openviper_cache::prelude::*;
+/// # fn main() -> Result<()> {
+/// let cache: std::sync::Arc<dyn BaseCache> = get_cache("default")?;
+/// # drop(cache);
+/// # Ok(())
+/// # }
+/// ```
+pub mod prelude {
+    pub use openviper_cache_core::{
+        BaseCache, CacheError, CacheExt, CacheManager, CacheSettings, FOREVER, Result, configure,
+        get_cache,
+    };
+}
+
+/// The dotted names of the backends this build of the facade links, one per enabled feature.
+///
+/// Calling it (the facade's own `get_cache` path does not need to) is also what keeps each
+/// backend crate, and so its registration, in the final binary.
+///
+/// ```
+/// assert!(openviper_cache::builtin_backends().contains(&"openviper.cache.InMemoryCache"));
+/// ```
+pub fn builtin_backends() -> Vec<&'static str> {
+    LINKED_BACKENDS.iter().map(|anchor| anchor()).collect()
+}
+
+/// One anchor per enabled backend: referencing a function of each backend crate makes the
+/// linker keep that crate's object files, and with them its `inventory` registration, even in
+/// a program that only ever names backends in its settings file.
+#[used]
+static LINKED_BACKENDS: &[fn() -> &'static str] = &[
+    #[cfg(feature = "memory")]
+    openviper_cache_memory::linker_anchor,
+];

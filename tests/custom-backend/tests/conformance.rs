@@ -1,0 +1,11 @@
+//! The shared conformance suite on the custom backend, selected by its dotted name.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use openviper_cache_conformance::{Subject, conformance_main};
+
+use myapp_cache as _;
+
+conformance_main!(|| Ok(Subject::new(
+    "myapp.cache.MyCustomCache",
+    serde_json::json!({ "endpoint": "custom-host:1234" })
+)));

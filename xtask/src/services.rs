@@ -1,0 +1,290 @@
+//! The real servers tests run against, on loopback ports, tracked by pid files under
+//! `target/xtask-services/` so that `down` stops exactly what `up` started.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{Result, root};
+
+/// The standalone Redis port (not 6379, so a developer's own Redis is never touched).
+const REDIS_PORT: u16 = 16379;
+/// The three primaries of the test Redis Cluster.
+const CLUSTER_PORTS: [u16; 3] = [17001, 17002, 17003];
+
+/// What `up` made available.
+#[derive(Debug, Default)]
+pub(crate) struct Started {
+    /// Variables that tell the tests where each server is.
+    pub(crate) env: Vec<(String, String)>,
+    /// Pid files of the servers this call started (and so must stop).
+    pub(crate) ours: Vec<PathBuf>,
+}
+
+fn state_dir() -> PathBuf {
+    root().join("target").join("xtask-services")
+}
+
+fn pid_file(port: u16) -> PathBuf {
+    state_dir().join(format!("redis-{port}.pid"))
+}
+
+/// Starts every service that is not already running.
+pub(crate) fn up() -> Result<Started> {
+    ensure_installed("redis-server", &["redis-server", "redis-tools"])?;
+    std::fs::create_dir_all(state_dir())
+        .map_err(|e| format!("cannot create {}: {e}", state_dir().display()))?;
+    let mut started = Started::default();
+
+    if start_redis(REDIS_PORT, false)? {
+        started.ours.push(pid_file(REDIS_PORT));
+    }
+    let mut fresh_cluster = false;
+    for port in CLUSTER_PORTS {
+        if start_redis(port, true)? {
+            started.ours.push(pid_file(port));
+            fresh_cluster = true;
+        }
+    }
+    if fresh_cluster || !cluster_ok(CLUSTER_PORTS[0]) {
+        create_cluster()?;
+    }
+
+    let redis_server = which("redis-server").unwrap_or_else(|| "redis-server".into());
+    started.env.extend([
+        (
+            "OPENVIPER_TEST_REDIS_URL".into(),
+            format!("redis://127.0.0.1:{REDIS_PORT}/0"),
+        ),
+        (
+            "OPENVIPER_TEST_REDIS_CLUSTER".into(),
+            CLUSTER_PORTS.map(|p| format!("127.0.0.1:{p}")).join(","),
+        ),
+        ("OPENVIPER_TEST_REDIS_SERVER".into(), redis_server),
+    ]);
+    println!(
+        "services up: redis 127.0.0.1:{REDIS_PORT}, redis cluster {:?} ({} started by this run)",
+        CLUSTER_PORTS,
+        started.ours.len()
+    );
+    Ok(started)
+}
+
+/// Writes the variables for a shell to `target/xtask-services/env.sh` and prints them, so that
+/// `cargo test` run by hand reaches the servers: `. target/xtask-services/env.sh`.
+pub(crate) fn print_env(env: &[(String, String)]) {
+    let text: String = env
+        .iter()
+        .map(|(name, value)| format!("export {name}={value}\n"))
+        .collect();
+    let path = state_dir().join("env.sh");
+    match std::fs::write(&path, &text) {
+        Ok(()) => println!("wrote {}:", path.display()),
+        Err(e) => eprintln!("cannot write {}: {e}", path.display()),
+    }
+    print!("{text}");
+}
+
+/// Stops the servers whose pid files are given.
+pub(crate) fn down(ours: &[PathBuf]) -> Result {
+    let mut failures = Vec::new();
+    for pid_path in ours {
+        if let Err(e) = stop(pid_path) {
+            failures.push(e);
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("; "))
+    }
+}
+
+/// Stops every server a `services up` started.
+pub(crate) fn down_all() -> Result {
+    let all: Vec<PathBuf> = std::iter::once(REDIS_PORT)
+        .chain(CLUSTER_PORTS)
+        .map(pid_file)
+        .filter(|p| p.exists())
+        .collect();
+    down(&all)?;
+    println!("services down: stopped {} server(s)", all.len());
+    Ok(())
+}
+
+/// Prints what is running.
+pub(crate) fn status() -> Result {
+    for port in std::iter::once(REDIS_PORT).chain(CLUSTER_PORTS) {
+        let state = match read_pid(&pid_file(port)) {
+            Some(pid) if alive(pid) && pings(port) => format!("running (pid {pid})"),
+            Some(pid) if alive(pid) => format!("not answering (pid {pid})"),
+            _ => "stopped".to_owned(),
+        };
+        println!("redis 127.0.0.1:{port}: {state}");
+    }
+    println!(
+        "redis cluster: {}",
+        if cluster_ok(CLUSTER_PORTS[0]) {
+            "ok"
+        } else {
+            "not formed"
+        }
+    );
+    Ok(())
+}
+
+fn which(program: &str) -> Option<String> {
+    let out = Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .ok()?;
+    let path = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    (out.status.success() && !path.is_empty()).then_some(path)
+}
+
+/// Installs Debian `packages` when `program` is missing.
+fn ensure_installed(program: &str, packages: &[&str]) -> Result {
+    if which(program).is_some() {
+        return Ok(());
+    }
+    println!(
+        "{program} is missing: installing {} from Debian",
+        packages.join(" ")
+    );
+    crate::run(Command::new("apt-get").arg("update").arg("-q"))?;
+    crate::run(
+        Command::new("apt-get")
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(packages)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )?;
+    which(program)
+        .map(drop)
+        .ok_or_else(|| format!("{program} is still missing after installing {packages:?}"))
+}
+
+/// Starts redis-server on `port` unless it already runs; `true` when this call started it.
+fn start_redis(port: u16, cluster: bool) -> Result<bool> {
+    let pid_path = pid_file(port);
+    if read_pid(&pid_path).is_some_and(alive) && pings(port) {
+        return Ok(false);
+    }
+    if pings(port) {
+        return Err(format!(
+            "port {port} answers PING but was not started by cargo xtask: stop that server or free the port"
+        ));
+    }
+    let dir = state_dir();
+    let node_conf = format!("nodes-{port}.conf");
+    // A stale cluster config from an earlier run would name node ids that no longer exist.
+    let _ = std::fs::remove_file(dir.join(&node_conf));
+    let mut command = Command::new("redis-server");
+    command.args([
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--daemonize",
+        "yes",
+    ]);
+    command.arg("--dir").arg(&dir);
+    command.arg("--pidfile").arg(&pid_path);
+    command
+        .arg("--logfile")
+        .arg(dir.join(format!("redis-{port}.log")));
+    if cluster {
+        command.args([
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            &node_conf,
+        ]);
+    }
+    crate::run(command.stdout(Stdio::null()))?;
+    wait_until(Duration::from_secs(15), || pings(port))
+        .map_err(|()| format!("redis-server on port {port} did not answer PING within 15 s"))?;
+    Ok(true)
+}
+
+fn create_cluster() -> Result {
+    let nodes: Vec<String> = CLUSTER_PORTS
+        .iter()
+        .map(|p| format!("127.0.0.1:{p}"))
+        .collect();
+    crate::run(
+        Command::new("redis-cli")
+            .args(["--cluster", "create"])
+            .args(&nodes)
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .stdout(Stdio::null()),
+    )?;
+    wait_until(Duration::from_secs(30), || {
+        CLUSTER_PORTS.iter().all(|p| cluster_ok(*p))
+    })
+    .map_err(|()| "the redis cluster did not reach cluster_state:ok within 30 s".to_owned())
+}
+
+fn redis_cli(port: u16, args: &[&str]) -> Option<String> {
+    let out = Command::new("redis-cli")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(args)
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn pings(port: u16) -> bool {
+    redis_cli(port, &["ping"]).is_some_and(|s| s.trim() == "PONG")
+}
+
+fn cluster_ok(port: u16) -> bool {
+    redis_cli(port, &["cluster", "info"]).is_some_and(|s| s.contains("cluster_state:ok"))
+}
+
+fn read_pid(path: &Path) -> Option<u32> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+fn alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+fn stop(pid_path: &Path) -> Result {
+    let Some(pid) = read_pid(pid_path) else {
+        return Ok(());
+    };
+    if alive(pid) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+        wait_until(Duration::from_secs(10), || !alive(pid)).map_err(|()| {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            format!(
+                "pid {pid} ({}) ignored SIGTERM for 10 s; killed",
+                pid_path.display()
+            )
+        })?;
+    }
+    let _ = std::fs::remove_file(pid_path);
+    Ok(())
+}
+
+fn wait_until(limit: Duration, mut ready: impl FnMut() -> bool) -> std::result::Result<(), ()> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if ready() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if ready() { Ok(()) } else { Err(()) }
+}
