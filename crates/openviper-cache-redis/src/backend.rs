@@ -1,0 +1,446 @@
+//! `RedisCache`: construction and `impl BaseCache`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use fred::prelude::{ClientLike, Error as FredError, Expiration, KeysInterface, Pool, SetOptions};
+use fred::types::scripts::Script;
+use fred::types::{Key, Value};
+use futures::TryStreamExt;
+use openviper_cache_core::ttl::Lifetime;
+use openviper_cache_core::validation::validate_cache_keys;
+use openviper_cache_core::{
+    BackendConfig, BaseCache, Bytes, CacheError, Capabilities, ClearScope, Result, async_trait,
+    validate_cache_key,
+};
+
+use crate::client::build_pool;
+use crate::errors::{self, Op};
+use crate::glob::prefix_pattern;
+use crate::options::RedisOptions;
+
+/// Redis's own limit on a string value (`proto-max-bulk-len`).
+const MAX_VALUE_BYTES: usize = 512 * 1024 * 1024;
+/// TTLs beyond this (about 100 years) are sent as "no expiry": Redis refuses expiry times that
+/// overflow its clock.
+const LONGEST_TTL_MS: u64 = 100 * 365 * 24 * 3_600 * 1_000;
+/// Keys per SCAN page and per UNLINK pipeline.
+const SCAN_COUNT: u32 = 1_000;
+
+/// `INCRBY` that gives a key it creates the alias default TTL, atomically.
+const INCR_WITH_DEFAULT_TTL: &str = r"
+local created = redis.call('EXISTS', KEYS[1]) == 0
+local value = redis.call('INCRBY', KEYS[1], ARGV[1])
+if created then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return value";
+
+/// A cache on Redis (standalone, Sentinel or Cluster), through a pool of fred clients.
+///
+/// Every key is stored under `key_prefix`; `clear()` and `keys()` use `SCAN MATCH` with the
+/// prefix glob-escaped and never `FLUSHDB`. Construction does not touch the network: the first
+/// operation connects, and a failed connection is retried by the next operation.
+///
+/// ```no_run
+/// use openviper_cache_core::CacheExt;
+/// use openviper_cache_redis::{RedisCache, RedisOptions};
+/// # async fn demo() -> openviper_cache_core::Result<()> {
+/// let cache = RedisCache::new(RedisOptions {
+///     url: Some("redis://127.0.0.1:6379/0".into()),
+///     ..RedisOptions::default()
+/// })?;
+/// cache.set("greeting", "hello", None).await?;
+/// assert_eq!(cache.get::<String>("greeting").await?.as_deref(), Some("hello"));
+/// # Ok(())
+/// # }
+/// ```
+pub struct RedisCache {
+    pool: Pool,
+    name: String,
+    prefix: String,
+    default_ttl: Option<Duration>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    clustered: bool,
+    connected: AtomicBool,
+    connecting: tokio::sync::Mutex<()>,
+    incr_script: Script,
+}
+
+impl std::fmt::Debug for RedisCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisCache")
+            .field("name", &self.name)
+            .field("key_prefix", &self.prefix)
+            .field("default_ttl", &self.default_ttl)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn build(config: &BackendConfig) -> Result<Arc<dyn BaseCache>> {
+    let options: RedisOptions = config.options()?;
+    Ok(Arc::new(RedisCache::with_name(
+        options,
+        "RedisCache",
+        &config.alias,
+    )?))
+}
+
+impl RedisCache {
+    /// A cache for `options`; `Config` errors name the option at fault.
+    pub fn new(options: RedisOptions) -> Result<Self> {
+        Self::with_name(options, "RedisCache", "redis")
+    }
+
+    /// A cache named `kind` in messages (`"DragonflyCache"` for the Dragonfly wrapper), built for
+    /// `alias`.
+    pub fn with_name(options: RedisOptions, kind: &str, alias: &str) -> Result<Self> {
+        let pool = build_pool(&options).map_err(|message| CacheError::config(alias, message))?;
+        Ok(Self {
+            clustered: pool.is_clustered(),
+            name: format!("{kind}({})", options.endpoint()),
+            prefix: options.key_prefix().to_owned(),
+            default_ttl: options.ttl,
+            timeout: Duration::from_millis(options.timeout_ms),
+            connect_timeout: Duration::from_millis(options.connect_timeout_ms.max(1)),
+            connected: AtomicBool::new(false),
+            connecting: tokio::sync::Mutex::new(()),
+            incr_script: Script::from_lua(INCR_WITH_DEFAULT_TTL),
+            pool,
+        })
+    }
+
+    /// The prefix every key of this cache is stored under.
+    pub fn key_prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The fred pool, for commands this API does not cover (connect it with `init` first, or
+    /// run any cache operation).
+    pub fn fred_pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    fn full_key(&self, key: &str) -> Key {
+        let mut full = Vec::with_capacity(self.prefix.len() + key.len());
+        full.extend_from_slice(self.prefix.as_bytes());
+        full.extend_from_slice(key.as_bytes());
+        Key::from(full.as_slice())
+    }
+
+    fn err(&self, op: Op, error: FredError) -> CacheError {
+        errors::to_cache_error(&self.name, op, self.timeout, error)
+    }
+
+    /// The pool, connected: the first call (and the first after a failed attempt or `close`)
+    /// connects, within `connect_timeout_ms`.
+    async fn connected_pool(&self, op: Op) -> Result<&Pool> {
+        if self.connected.load(Ordering::Acquire) {
+            return Ok(&self.pool);
+        }
+        let _guard = self.connecting.lock().await;
+        if self.connected.load(Ordering::Acquire) {
+            return Ok(&self.pool);
+        }
+        match tokio::time::timeout(self.connect_timeout, self.pool.init()).await {
+            Ok(Ok(_driver)) => {
+                self.connected.store(true, Ordering::Release);
+                tracing::debug!(cache = %self.name, "connected");
+                Ok(&self.pool)
+            }
+            Ok(Err(error)) => Err(self.err(op, error)),
+            Err(_) => {
+                // Stop the half-made connection so that the next attempt starts clean.
+                let _ = self.pool.quit().await;
+                Err(CacheError::Timeout {
+                    backend: self.name.clone(),
+                    operation: op.name(),
+                    after: self.connect_timeout,
+                })
+            }
+        }
+    }
+
+    fn lifetime(&self, ttl: Option<Duration>) -> Lifetime {
+        Lifetime::resolve(ttl, self.default_ttl)
+    }
+
+    fn expiration(lifetime: Lifetime) -> Option<Expiration> {
+        match lifetime.as_millis_ceil(LONGEST_TTL_MS) {
+            Some(ms) if ms < LONGEST_TTL_MS => Some(Expiration::PX(ms as i64)),
+            _ => None,
+        }
+    }
+
+    async fn check_size(&self, key: &str, value: &Bytes) -> Result<()> {
+        if value.len() <= MAX_VALUE_BYTES {
+            return Ok(());
+        }
+        if let Err(error) = self.delete(key).await {
+            tracing::warn!(cache = %self.name, key, %error, "removing the old value of a refused write failed");
+        }
+        Err(CacheError::ValueTooLarge {
+            key: key.to_owned(),
+            size: value.len(),
+            limit: MAX_VALUE_BYTES,
+        })
+    }
+
+    /// Every key of this cache starting with `prefix` (full keys, with our prefix).
+    async fn scan(&self, prefix: &str, op: Op) -> Result<Vec<Key>> {
+        let pool = self.connected_pool(op).await?;
+        let pattern = prefix_pattern(&format!("{}{prefix}", self.prefix));
+        let client = pool.next();
+        let keys: Vec<Key> = if self.clustered {
+            client
+                .scan_cluster_buffered(pattern, Some(SCAN_COUNT), None)
+                .try_collect()
+                .await
+        } else {
+            client
+                .scan_buffered(pattern, Some(SCAN_COUNT), None)
+                .try_collect()
+                .await
+        }
+        .map_err(|e| self.err(op, e))?;
+        Ok(keys)
+    }
+
+    /// `UNLINK` of each key, pipelined (one round trip per node); the number removed.
+    async fn unlink_all(&self, keys: &[Key], op: Op) -> Result<u64> {
+        let pool = self.connected_pool(op).await?;
+        let mut removed = 0;
+        for chunk in keys.chunks(SCAN_COUNT as usize) {
+            let pipeline = pool.next().pipeline();
+            for key in chunk {
+                let _: () = pipeline
+                    .unlink(key.clone())
+                    .await
+                    .map_err(|e| self.err(op, e))?;
+            }
+            let counts: Vec<u64> = pipeline.all().await.map_err(|e| self.err(op, e))?;
+            removed += counts.iter().sum::<u64>();
+        }
+        Ok(removed)
+    }
+}
+
+#[async_trait]
+impl BaseCache for RedisCache {
+    async fn get_bytes(&self, key: &str) -> Result<Option<Bytes>> {
+        validate_cache_key(key)?;
+        let pool = self.connected_pool(Op::Get).await?;
+        pool.get(self.full_key(key))
+            .await
+            .map_err(|e| self.err(Op::Get, e))
+    }
+
+    async fn set_bytes(&self, key: &str, value: Bytes, ttl: Option<Duration>) -> Result<()> {
+        validate_cache_key(key)?;
+        self.check_size(key, &value).await?;
+        let lifetime = self.lifetime(ttl);
+        let pool = self.connected_pool(Op::Set).await?;
+        let full = self.full_key(key);
+        if lifetime == Lifetime::Expired {
+            // Redis refuses `PX 0`: an already expired write is a removal.
+            let _: u64 = pool.unlink(full).await.map_err(|e| self.err(Op::Set, e))?;
+            return Ok(());
+        }
+        pool.set::<(), _, _>(full, value, Self::expiration(lifetime), None, false)
+            .await
+            .map_err(|e| self.err(Op::Set, e))
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool> {
+        validate_cache_key(key)?;
+        let pool = self.connected_pool(Op::Delete).await?;
+        let removed: u64 = pool
+            .unlink(self.full_key(key))
+            .await
+            .map_err(|e| self.err(Op::Delete, e))?;
+        Ok(removed > 0)
+    }
+
+    async fn clear(&self) -> Result<()> {
+        let keys = self.scan("", Op::Clear).await?;
+        let removed = self.unlink_all(&keys, Op::Clear).await?;
+        tracing::debug!(cache = %self.name, removed, "cleared");
+        Ok(())
+    }
+
+    async fn has_key(&self, key: &str) -> Result<bool> {
+        validate_cache_key(key)?;
+        let pool = self.connected_pool(Op::HasKey).await?;
+        let count: u64 = pool
+            .exists(self.full_key(key))
+            .await
+            .map_err(|e| self.err(Op::HasKey, e))?;
+        Ok(count > 0)
+    }
+
+    async fn keys(&self, prefix: &str) -> Result<Vec<String>> {
+        let found = self.scan(prefix, Op::Keys).await?;
+        let mut keys: Vec<String> = found
+            .iter()
+            .filter_map(|key| {
+                key.as_bytes()
+                    .strip_prefix(self.prefix.as_bytes())
+                    .and_then(|rest| std::str::from_utf8(rest).ok())
+                    .map(str::to_owned)
+            })
+            .collect();
+        // SCAN may return a key twice.
+        keys.sort_unstable();
+        keys.dedup();
+        Ok(keys)
+    }
+
+    async fn close(&self) -> Result<()> {
+        let _guard = self.connecting.lock().await;
+        if self.connected.swap(false, Ordering::AcqRel) {
+            self.pool.quit().await.map_err(|e| self.err(Op::Close, e))?;
+        }
+        Ok(())
+    }
+
+    async fn get_many_bytes(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
+        validate_cache_keys(keys.iter().copied())?;
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pool = self.connected_pool(Op::GetMany).await?;
+        let full: Vec<Key> = keys.iter().map(|k| self.full_key(k)).collect();
+        if !self.clustered {
+            return pool.mget(full).await.map_err(|e| self.err(Op::GetMany, e));
+        }
+        // A cluster refuses MGET across slots: one pipeline, routed per key, one round trip
+        // per node.
+        let pipeline = pool.next().pipeline();
+        for key in full {
+            let _: () = pipeline
+                .get(key)
+                .await
+                .map_err(|e| self.err(Op::GetMany, e))?;
+        }
+        let values: Vec<Value> = pipeline.all().await.map_err(|e| self.err(Op::GetMany, e))?;
+        values
+            .into_iter()
+            .map(|v| {
+                v.convert::<Option<Bytes>>()
+                    .map_err(|e| self.err(Op::GetMany, e))
+            })
+            .collect()
+    }
+
+    async fn set_many_bytes(&self, items: &[(&str, Bytes)], ttl: Option<Duration>) -> Result<()> {
+        validate_cache_keys(items.iter().map(|(key, _)| *key))?;
+        for (key, value) in items {
+            self.check_size(key, value).await?;
+        }
+        if items.is_empty() {
+            return Ok(());
+        }
+        let lifetime = self.lifetime(ttl);
+        if lifetime == Lifetime::Expired {
+            let keys: Vec<Key> = items.iter().map(|(k, _)| self.full_key(k)).collect();
+            self.unlink_all(&keys, Op::SetMany).await?;
+            return Ok(());
+        }
+        let pool = self.connected_pool(Op::SetMany).await?;
+        let expiration = Self::expiration(lifetime);
+        let pipeline = pool.next().pipeline();
+        for (key, value) in items {
+            let _: () = pipeline
+                .set(
+                    self.full_key(key),
+                    value.clone(),
+                    expiration.clone(),
+                    None,
+                    false,
+                )
+                .await
+                .map_err(|e| self.err(Op::SetMany, e))?;
+        }
+        let _: Vec<Value> = pipeline.all().await.map_err(|e| self.err(Op::SetMany, e))?;
+        Ok(())
+    }
+
+    async fn delete_many(&self, keys: &[&str]) -> Result<u64> {
+        validate_cache_keys(keys.iter().copied())?;
+        let full: Vec<Key> = keys.iter().map(|k| self.full_key(k)).collect();
+        self.unlink_all(&full, Op::DeleteMany).await
+    }
+
+    async fn add_bytes(&self, key: &str, value: Bytes, ttl: Option<Duration>) -> Result<bool> {
+        validate_cache_key(key)?;
+        self.check_size(key, &value).await?;
+        let lifetime = self.lifetime(ttl);
+        let pool = self.connected_pool(Op::Add).await?;
+        let full = self.full_key(key);
+        if lifetime == Lifetime::Expired {
+            let count: u64 = pool.exists(full).await.map_err(|e| self.err(Op::Add, e))?;
+            return Ok(count == 0);
+        }
+        let reply: Option<String> = pool
+            .set(
+                full,
+                value,
+                Self::expiration(lifetime),
+                Some(SetOptions::NX),
+                false,
+            )
+            .await
+            .map_err(|e| self.err(Op::Add, e))?;
+        Ok(reply.is_some())
+    }
+
+    async fn incr(&self, key: &str, delta: i64) -> Result<i64> {
+        validate_cache_key(key)?;
+        let pool = self.connected_pool(Op::Incr).await?;
+        let full = self.full_key(key);
+        let result = match self
+            .default_ttl
+            .and_then(|ttl| Self::expiration(Lifetime::For(ttl)))
+        {
+            Some(Expiration::PX(ms)) => {
+                self.incr_script
+                    .evalsha_with_reload(pool.next(), full, vec![delta, ms])
+                    .await
+            }
+            _ => pool.incr_by(full, delta).await,
+        };
+        result.map_err(|e| errors::incr_error(&self.name, key, delta, self.timeout, e))
+    }
+
+    async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
+        validate_cache_key(key)?;
+        let pool = self.connected_pool(Op::Touch).await?;
+        let full = self.full_key(key);
+        let lifetime = self.lifetime(ttl);
+        let changed: u64 = match (lifetime, Self::expiration(lifetime)) {
+            (Lifetime::Expired, _) => pool.unlink(full).await,
+            (_, Some(Expiration::PX(ms))) => pool.pexpire(full, ms, None).await,
+            _ => {
+                // PERSIST answers 0 both for a missing key and for one without a TTL.
+                let _: u64 = pool
+                    .persist(full.clone())
+                    .await
+                    .map_err(|e| self.err(Op::Touch, e))?;
+                pool.exists(full).await
+            }
+        }
+        .map_err(|e| self.err(Op::Touch, e))?;
+        Ok(changed > 0)
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::default()
+            .with_list_keys(true)
+            .with_clear(ClearScope::Namespace)
+            .with_atomic_add(true)
+            .with_atomic_incr(true)
+            .with_shared(true)
+            .with_max_value_bytes(Some(MAX_VALUE_BYTES))
+    }
+}

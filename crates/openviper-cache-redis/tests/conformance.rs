@@ -1,0 +1,14 @@
+//! The shared conformance suite on RedisCache against a standalone redis-server
+//! (`OPENVIPER_TEST_REDIS_URL`, set by `cargo xtask test`).
+
+use openviper_cache_conformance::{Subject, conformance_main};
+use openviper_cache_redis::BACKEND_NAME;
+
+conformance_main!(|| {
+    let url = std::env::var("OPENVIPER_TEST_REDIS_URL")
+        .map_err(|_| "OPENVIPER_TEST_REDIS_URL is not set (run `cargo xtask test`)".to_owned())?;
+    Ok(
+        Subject::new(BACKEND_NAME, serde_json::json!({ "url": url }))
+            .with_prefix_option("key_prefix"),
+    )
+});
