@@ -7,8 +7,17 @@ use myapp_cache as _; // a third-party backend crate must be named once to be li
 #[test]
 fn registered_backends_are_exactly_the_enabled_ones() {
     let mut expected = vec!["myapp.cache.MyCustomCache"];
-    if cfg!(feature = "memory") || cfg!(feature = "full") {
-        expected.push("openviper.cache.InMemoryCache");
+    for (enabled, name) in [
+        (cfg!(feature = "memory"), "openviper.cache.InMemoryCache"),
+        (cfg!(feature = "redis"), "openviper.cache.RedisCache"),
+        (
+            cfg!(feature = "dragonfly"),
+            "openviper.cache.DragonflyCache",
+        ),
+    ] {
+        if enabled || cfg!(feature = "full") {
+            expected.push(name);
+        }
     }
     expected.sort_unstable();
     assert_eq!(openviper_cache::registered_backends(), expected);

@@ -25,6 +25,21 @@ pub(crate) fn build_pool(options: &RedisOptions) -> Result<Pool, String> {
                     "url: give either url or cluster_nodes/sentinel_nodes, not both".into(),
                 );
             }
+            const SCHEMES: [&str; 6] = [
+                "redis://",
+                "rediss://",
+                "redis-cluster://",
+                "rediss-cluster://",
+                "redis-sentinel://",
+                "rediss-sentinel://",
+            ];
+            if !SCHEMES.iter().any(|scheme| url.starts_with(scheme)) {
+                return Err(format!(
+                    "url: {} does not start with one of {}",
+                    crate::options::redact_url(url),
+                    SCHEMES.join(", ")
+                ));
+            }
             Config::from_url(url).map_err(|e| format!("url: {}", e.details()))?
         }
         None => Config {

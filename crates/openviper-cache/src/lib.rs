@@ -9,6 +9,18 @@ pub use openviper_cache_memory as memory;
 #[cfg(feature = "memory")]
 pub use openviper_cache_memory::{InMemoryCache, InMemoryOptions};
 
+/// The Redis backend (feature `redis`).
+#[cfg(feature = "redis")]
+pub use openviper_cache_redis as redis;
+#[cfg(feature = "redis")]
+pub use openviper_cache_redis::{RedisCache, RedisOptions};
+
+/// The Dragonfly backend (feature `dragonfly`).
+#[cfg(feature = "dragonfly")]
+pub use openviper_cache_dragonfly as dragonfly;
+#[cfg(feature = "dragonfly")]
+pub use openviper_cache_dragonfly::DragonflyCache;
+
 /// The names and types most code needs: `use openviper_cache::prelude::*;`.
 ///
 /// ```
@@ -45,4 +57,8 @@ pub fn builtin_backends() -> Vec<&'static str> {
 static LINKED_BACKENDS: &[fn() -> &'static str] = &[
     #[cfg(feature = "memory")]
     openviper_cache_memory::linker_anchor,
+    #[cfg(feature = "redis")]
+    openviper_cache_redis::linker_anchor,
+    #[cfg(feature = "dragonfly")]
+    openviper_cache_dragonfly::linker_anchor,
 ];
