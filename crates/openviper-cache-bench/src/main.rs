@@ -5,6 +5,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr, missing_docs)]
 
 mod memory;
+mod redis;
 mod report;
 mod workload;
 
@@ -74,6 +75,13 @@ fn run() -> Result<(), String> {
 
     let memory_ops = 2_000_000 / scale;
     runtime.block_on(bench_memory(&mut table, memory_ops))?;
+
+    match std::env::var("OPENVIPER_TEST_REDIS_URL") {
+        Ok(url) => runtime.block_on(bench_redis(&mut table, &url, 60_000 / scale))?,
+        Err(_) => table.notes.push(
+            "Redis and Dragonfly: skipped, OPENVIPER_TEST_REDIS_URL is not set (run `cargo xtask bench`).".to_owned(),
+        ),
+    }
 
     let text = table.render(&args);
     println!("{text}");
@@ -187,4 +195,72 @@ async fn bench_memory(table: &mut Table, ops: u64) -> Result<(), String> {
     ];
     group!(table, "memory", ops, modes, [quick, typed, raw_bytes, moka]);
     Ok(())
+}
+
+/// Pool size of every Redis client in the comparison.
+const REDIS_POOL: usize = 4;
+
+async fn bench_redis(table: &mut Table, url: &str, ops: u64) -> Result<(), String> {
+    let value = Bytes::from(value().as_bytes().to_vec());
+    let options = |prefix: &str| serde_json::json!({ "url": url, "pool_size": REDIS_POOL, "key_prefix": prefix, "timeout_ms": 5_000 });
+    let redis =
+        openviper_cache::build_backend("bench", "openviper.cache.RedisCache", options("bench:ov:"))
+            .map_err(|e| e.to_string())?;
+    let dragonfly = openviper_cache::build_backend(
+        "bench",
+        "openviper.cache.DragonflyCache",
+        options("bench:df:"),
+    )
+    .map_err(|e| e.to_string())?;
+    let raw = redis::RawFred::connect(url, REDIS_POOL, "bench:raw:", value.clone(), None).await?;
+    let raw_t = redis::RawFred::connect(
+        url,
+        REDIS_POOL,
+        "bench:rawt:",
+        value,
+        Some(std::time::Duration::from_secs(5)),
+    )
+    .await?;
+    let raw_t = Entry {
+        client: "fred 10 Pool + 5 s command timeout (raw, reference)",
+        raw: false,
+        target: Arc::new(raw_t),
+    };
+    let raw = Entry {
+        client: "fred 10 Pool (raw, beneath)",
+        raw: true,
+        target: Arc::new(raw),
+    };
+    let ours = Entry {
+        client: "RedisCache get/set::<String>",
+        raw: false,
+        target: Arc::new(redis::Ours(Arc::clone(&redis))),
+    };
+    let df = Entry {
+        client: "DragonflyCache get/set::<String> (on redis-server)",
+        raw: false,
+        target: Arc::new(redis::Ours(Arc::clone(&dragonfly))),
+    };
+    let modes = [(false, Mix::GetSet), (true, Mix::GetSet)];
+    group!(table, "redis", ops, modes, [raw, raw_t, ours, df]);
+    redis.clear().await.map_err(|e| e.to_string())?;
+    dragonfly.clear().await.map_err(|e| e.to_string())?;
+    table.notes.push(format!(
+        "Redis: redis-server {} on loopback, pool_size {REDIS_POOL} for every client, {ops} operations per run. DragonflyCache runs against the same redis-server: Dragonfly cannot be installed here.",
+        redis_version(),
+    ));
+    Ok(())
+}
+
+fn redis_version() -> String {
+    std::process::Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix("v=").map(str::to_owned))
+        })
+        .unwrap_or_else(|| "(version unknown)".into())
 }

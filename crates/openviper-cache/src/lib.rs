@@ -62,3 +62,8 @@ static LINKED_BACKENDS: &[fn() -> &'static str] = &[
     #[cfg(feature = "dragonfly")]
     openviper_cache_dragonfly::linker_anchor,
 ];
+
+/// The code of docs/getting-started.md, compiled and run as doctests so the guide stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/getting-started.md")]
+struct GettingStartedGuide;
