@@ -83,9 +83,60 @@ fn test(extra: &[&str]) -> Result {
         .args(extra)
         .env("OPENVIPER_REQUIRE_SERVICES", "1")
         .envs(started.env.iter().map(|(k, v)| (k, v)));
-    let outcome = run(&mut command);
+    let outcome = run_counting_tests(&mut command);
     let stopped = services::down(&started.ours);
     outcome.and(stopped)
+}
+
+/// Runs `cargo test`, passing its output through, and closes with the totals of every test
+/// binary on one line (`tests: N passed, N failed, N skipped`): cargo's own last line is only the
+/// last binary's, often a doc-test run of a crate without doc-tests.
+fn run_counting_tests(command: &mut Command) -> Result {
+    use std::io::{BufRead, BufReader};
+
+    eprintln!("$ {}", describe(command));
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", describe(command)))?;
+    let mut totals = [0u64; 3];
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let line = line.map_err(|e| format!("reading cargo test output: {e}"))?;
+            println!("{line}");
+            if let Some(counts) = line.trim().strip_prefix("test result: ") {
+                for (total, word) in totals.iter_mut().zip(["passed", "failed", "ignored"]) {
+                    *total += count_before(counts, word);
+                }
+            }
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for {}: {e}", describe(command)))?;
+    println!(
+        "tests: {} passed, {} failed, {} skipped",
+        totals[0], totals[1], totals[2]
+    );
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{} failed ({status})", describe(command)))
+    }
+}
+
+/// The number just before `word` in `ok. 12 passed; 0 failed; 1 ignored; ...`.
+fn count_before(text: &str, word: &str) -> u64 {
+    text.split(';')
+        .filter_map(|part| {
+            part.trim()
+                .trim_start_matches("ok. ")
+                .trim_start_matches("FAILED. ")
+                .split_once(' ')
+        })
+        .find(|(_, name)| *name == word)
+        .and_then(|(n, _)| n.parse().ok())
+        .unwrap_or(0)
 }
 
 fn bench(extra: &[&str]) -> Result {

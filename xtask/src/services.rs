@@ -11,6 +11,10 @@ use crate::{Result, root};
 const REDIS_PORT: u16 = 16379;
 /// The three primaries of the test Redis Cluster.
 const CLUSTER_PORTS: [u16; 3] = [17001, 17002, 17003];
+/// A Redis Sentinel watching the standalone server as service [`SENTINEL_SERVICE`].
+const SENTINEL_PORT: u16 = 26379;
+/// The service name the sentinel knows the standalone server by.
+const SENTINEL_SERVICE: &str = "ovtest";
 
 /// What `up` made available.
 #[derive(Debug, Default)]
@@ -39,6 +43,9 @@ pub(crate) fn up() -> Result<Started> {
     if start_redis(REDIS_PORT, false)? {
         started.ours.push(pid_file(REDIS_PORT));
     }
+    if start_sentinel()? {
+        started.ours.push(pid_file(SENTINEL_PORT));
+    }
     let mut fresh_cluster = false;
     for port in CLUSTER_PORTS {
         if start_redis(port, true)? {
@@ -61,9 +68,17 @@ pub(crate) fn up() -> Result<Started> {
             CLUSTER_PORTS.map(|p| format!("127.0.0.1:{p}")).join(","),
         ),
         ("OPENVIPER_TEST_REDIS_SERVER".into(), redis_server),
+        (
+            "OPENVIPER_TEST_REDIS_SENTINEL".into(),
+            format!("127.0.0.1:{SENTINEL_PORT}"),
+        ),
+        (
+            "OPENVIPER_TEST_REDIS_SENTINEL_SERVICE".into(),
+            SENTINEL_SERVICE.to_owned(),
+        ),
     ]);
     println!(
-        "services up: redis 127.0.0.1:{REDIS_PORT}, redis cluster {:?} ({} started by this run)",
+        "services up: redis 127.0.0.1:{REDIS_PORT}, sentinel 127.0.0.1:{SENTINEL_PORT}, redis cluster {:?} ({} started by this run)",
         CLUSTER_PORTS,
         started.ours.len()
     );
@@ -102,7 +117,8 @@ pub(crate) fn down(ours: &[PathBuf]) -> Result {
 
 /// Stops every server a `services up` started.
 pub(crate) fn down_all() -> Result {
-    let all: Vec<PathBuf> = std::iter::once(REDIS_PORT)
+    let all: Vec<PathBuf> = [REDIS_PORT, SENTINEL_PORT]
+        .into_iter()
         .chain(CLUSTER_PORTS)
         .map(pid_file)
         .filter(|p| p.exists())
@@ -114,7 +130,7 @@ pub(crate) fn down_all() -> Result {
 
 /// Prints what is running.
 pub(crate) fn status() -> Result {
-    for port in std::iter::once(REDIS_PORT).chain(CLUSTER_PORTS) {
+    for port in [REDIS_PORT, SENTINEL_PORT].into_iter().chain(CLUSTER_PORTS) {
         let state = match read_pid(&pid_file(port)) {
             Some(pid) if alive(pid) && pings(port) => format!("running (pid {pid})"),
             Some(pid) if alive(pid) => format!("not answering (pid {pid})"),
@@ -207,6 +223,49 @@ fn start_redis(port: u16, cluster: bool) -> Result<bool> {
     crate::run(command.stdout(Stdio::null()))?;
     wait_until(Duration::from_secs(15), || pings(port))
         .map_err(|()| format!("redis-server on port {port} did not answer PING within 15 s"))?;
+    Ok(true)
+}
+
+/// Starts a sentinel watching the standalone server unless one runs; `true` when this call
+/// started it.
+fn start_sentinel() -> Result<bool> {
+    let pid_path = pid_file(SENTINEL_PORT);
+    if read_pid(&pid_path).is_some_and(alive) && pings(SENTINEL_PORT) {
+        return Ok(false);
+    }
+    if pings(SENTINEL_PORT) {
+        return Err(format!(
+            "port {SENTINEL_PORT} answers PING but was not started by cargo xtask: stop that server or free the port"
+        ));
+    }
+    let dir = state_dir();
+    // Sentinel rewrites its configuration file, so it gets a fresh, writable one.
+    let conf = dir.join("sentinel.conf");
+    let text = format!(
+        "port {SENTINEL_PORT}\nbind 127.0.0.1\ndaemonize yes\npidfile {}\nlogfile {}\ndir {}\n\
+         sentinel monitor {SENTINEL_SERVICE} 127.0.0.1 {REDIS_PORT} 1\n\
+         sentinel down-after-milliseconds {SENTINEL_SERVICE} 5000\n",
+        pid_path.display(),
+        dir.join(format!("redis-{SENTINEL_PORT}.log")).display(),
+        dir.display(),
+    );
+    std::fs::write(&conf, text).map_err(|e| format!("cannot write {}: {e}", conf.display()))?;
+    crate::run(
+        Command::new("redis-server")
+            .arg(&conf)
+            .arg("--sentinel")
+            .stdout(Stdio::null()),
+    )?;
+    wait_until(Duration::from_secs(15), || {
+        redis_cli(
+            SENTINEL_PORT,
+            &["sentinel", "get-master-addr-by-name", SENTINEL_SERVICE],
+        )
+        .is_some_and(|s| s.contains(&REDIS_PORT.to_string()))
+    })
+    .map_err(|()| {
+        format!("the sentinel on port {SENTINEL_PORT} did not find its primary within 15 s")
+    })?;
     Ok(true)
 }
 
