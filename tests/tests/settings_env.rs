@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #![cfg(feature = "memory")]
 
+mod support;
+
 use openviper_cache::{CacheError, CacheExt, SETTINGS_ENV, configure, get_cache};
 
 #[test]
@@ -17,27 +19,8 @@ fn get_cache_reads_openviper_settings() {
         r#"{"CACHES": {"sessions": {"BACKEND": "openviper.cache.InMemoryCache", "OPTIONS": {"ttl": 1800}}}}"#,
     )
     .unwrap();
-    let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "settings_from_env_in_child",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env(SETTINGS_ENV, &path)
-        .output()
-        .unwrap();
+    support::run_child_test("settings_from_env_in_child", SETTINGS_ENV, &path);
     std::fs::remove_dir_all(&dir).unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "child failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        stdout.contains("1 passed"),
-        "the child ran no test:\n{stdout}"
-    );
 }
 
 #[tokio::test]

@@ -1,6 +1,8 @@
 //! A broken OPENVIPER_SETTINGS file gives every get_cache a Settings error naming the file.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use openviper_cache::{CacheError, SETTINGS_ENV, get_cache};
 
 #[test]
@@ -9,27 +11,8 @@ fn broken_settings_file_is_a_settings_error() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("settings.toml");
     std::fs::write(&path, "[CACHES.default]\nOPTIONS = {}\n").unwrap();
-    let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "broken_settings_in_child",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env(SETTINGS_ENV, &path)
-        .output()
-        .unwrap();
+    support::run_child_test("broken_settings_in_child", SETTINGS_ENV, &path);
     std::fs::remove_dir_all(&dir).unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "child failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        stdout.contains("1 passed"),
-        "the child ran no test:\n{stdout}"
-    );
 }
 
 #[test]

@@ -179,17 +179,26 @@ fn ensure_installed(program: &str, packages: &[&str]) -> Result {
         .ok_or_else(|| format!("{program} is still missing after installing {packages:?}"))
 }
 
-/// Starts redis-server on `port` unless it already runs; `true` when this call started it.
-fn start_redis(port: u16, cluster: bool) -> Result<bool> {
-    let pid_path = pid_file(port);
-    if read_pid(&pid_path).is_some_and(alive) && pings(port) {
-        return Ok(false);
+/// `true` when an earlier `services up` left a server running on `port`; an error when a server
+/// that is not ours holds the port.
+fn already_ours(port: u16) -> Result<bool> {
+    if read_pid(&pid_file(port)).is_some_and(alive) && pings(port) {
+        return Ok(true);
     }
     if pings(port) {
         return Err(format!(
             "port {port} answers PING but was not started by cargo xtask: stop that server or free the port"
         ));
     }
+    Ok(false)
+}
+
+/// Starts redis-server on `port` unless it already runs; `true` when this call started it.
+fn start_redis(port: u16, cluster: bool) -> Result<bool> {
+    if already_ours(port)? {
+        return Ok(false);
+    }
+    let pid_path = pid_file(port);
     let dir = state_dir();
     let node_conf = format!("nodes-{port}.conf");
     // A stale cluster config from an earlier run would name node ids that no longer exist.
@@ -229,15 +238,10 @@ fn start_redis(port: u16, cluster: bool) -> Result<bool> {
 /// Starts a sentinel watching the standalone server unless one runs; `true` when this call
 /// started it.
 fn start_sentinel() -> Result<bool> {
-    let pid_path = pid_file(SENTINEL_PORT);
-    if read_pid(&pid_path).is_some_and(alive) && pings(SENTINEL_PORT) {
+    if already_ours(SENTINEL_PORT)? {
         return Ok(false);
     }
-    if pings(SENTINEL_PORT) {
-        return Err(format!(
-            "port {SENTINEL_PORT} answers PING but was not started by cargo xtask: stop that server or free the port"
-        ));
-    }
+    let pid_path = pid_file(SENTINEL_PORT);
     let dir = state_dir();
     // Sentinel rewrites its configuration file, so it gets a fresh, writable one.
     let conf = dir.join("sentinel.conf");

@@ -234,12 +234,12 @@ async fn bench_redis(table: &mut Table, url: &str, ops: u64) -> Result<(), Strin
     let ours = Entry {
         client: "RedisCache get/set::<String>",
         raw: false,
-        target: Arc::new(redis::Ours(Arc::clone(&redis))),
+        target: Arc::new(memory::OursTyped(Arc::clone(&redis))),
     };
     let df = Entry {
         client: "DragonflyCache get/set::<String> (on redis-server)",
         raw: false,
-        target: Arc::new(redis::Ours(Arc::clone(&dragonfly))),
+        target: Arc::new(memory::OursTyped(Arc::clone(&dragonfly))),
     };
     let modes = [(false, Mix::GetSet), (true, Mix::GetSet)];
     group!(table, "redis", ops, modes, [raw, raw_t, ours, df]);

@@ -8,7 +8,8 @@ use openviper_cache::{BaseCache, CacheExt};
 
 use crate::workload::Target;
 
-/// Ours, as applications use it: `get_cache`-style `Arc<dyn BaseCache>`, typed values.
+/// Ours, as applications use it: `get_cache`-style `Arc<dyn BaseCache>`, typed values (every
+/// backend's row uses it).
 pub(crate) struct OursTyped(pub(crate) Arc<dyn BaseCache>);
 
 impl Target for OursTyped {

@@ -1,28 +1,9 @@
 //! RedisCache and DragonflyCache beside raw fred on the same server, pool size and keys.
 
-use std::sync::Arc;
-
 use bytes::Bytes;
 use fred::prelude::{Builder, ClientLike, Config, KeysInterface, Pool};
-use openviper_cache::{BaseCache, CacheExt};
 
 use crate::workload::Target;
-
-/// Ours, typed, through `Arc<dyn BaseCache>`.
-pub(crate) struct Ours(pub(crate) Arc<dyn BaseCache>);
-
-impl Target for Ours {
-    async fn get(&self, key: &str) -> Result<bool, String> {
-        let value: Option<String> = self.0.get(key).await.map_err(|e| e.to_string())?;
-        Ok(value.is_some())
-    }
-    async fn set(&self, key: &str, value: &str) -> Result<(), String> {
-        self.0
-            .set(key, value, None)
-            .await
-            .map_err(|e| e.to_string())
-    }
-}
 
 /// Raw fred: GET / SET of the same 100 bytes under the same full keys.
 pub(crate) struct RawFred {
