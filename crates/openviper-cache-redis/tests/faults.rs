@@ -125,6 +125,49 @@ async fn killed_server_gives_typed_errors_in_time_and_the_same_object_recovers()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hung_server_times_out_within_the_timeout_and_recovers() {
+    let Some(server) = OwnServer::start(&[]) else {
+        return;
+    };
+    let timeout_ms = 300;
+    let cache = cache_for(server.url(), timeout_ms);
+    cache.set("k", "before", None).await.unwrap();
+    server.signal("-STOP");
+    for op in 0..5 {
+        let started = Instant::now();
+        let result = match op % 2 {
+            0 => cache.get::<String>("k").await.map(drop),
+            _ => cache.set("k", "during", None).await,
+        };
+        let took = started.elapsed();
+        match result {
+            Err(CacheError::Timeout { after, .. }) => {
+                assert_eq!(after, Duration::from_millis(timeout_ms));
+            }
+            Err(CacheError::Backend { .. }) => {}
+            other => panic!("op {op} on a hung server gave {other:?}"),
+        }
+        assert!(
+            took < Duration::from_millis(timeout_ms + 1_000),
+            "op {op} took {took:?}"
+        );
+    }
+    server.signal("-CONT");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        match cache.set("k", "after", None).await {
+            Ok(()) => break,
+            Err(e) => assert!(Instant::now() < deadline, "no recovery after SIGCONT: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        cache.get::<String>("k").await.unwrap().as_deref(),
+        Some("after")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_down_at_first_use_errors_then_connects_when_it_comes_up() {
     let Some(mut server) = OwnServer::start(&[]) else {
         return;
