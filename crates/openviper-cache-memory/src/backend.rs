@@ -121,19 +121,24 @@ impl InMemoryCache {
         Lifetime::resolve(ttl, Some(self.default_ttl))
     }
 
-    fn check_size(&self, key: &str, value: &Bytes) -> Result<()> {
+    /// `ValueTooLarge` when `value` cannot be admitted.
+    fn fits(&self, key: &str, value: &Bytes) -> Result<()> {
         match self.max_value_bytes {
-            Some(limit) if key.len() + value.len() > limit => {
-                // No stale value may outlive a refused write.
-                self.map.remove(key);
-                Err(CacheError::ValueTooLarge {
-                    key: key.to_owned(),
-                    size: value.len(),
-                    limit: limit.saturating_sub(key.len()),
-                })
-            }
+            Some(limit) if key.len() + value.len() > limit => Err(CacheError::ValueTooLarge {
+                key: key.to_owned(),
+                size: value.len(),
+                limit: limit.saturating_sub(key.len()),
+            }),
             _ => Ok(()),
         }
+    }
+
+    /// [`InMemoryCache::fits`] for a write that replaces the value: a refused write also removes
+    /// the old value, so that no stale value outlives it.
+    fn check_size(&self, key: &str, value: &Bytes) -> Result<()> {
+        self.fits(key, value).inspect_err(|_| {
+            self.map.remove(key);
+        })
     }
 
     /// Removes expired entries from the whole map, at most once per [`SWEEP_EVERY`].
@@ -251,7 +256,8 @@ impl BaseCache for InMemoryCache {
 
     async fn add_bytes(&self, key: &str, value: Bytes, ttl: Option<Duration>) -> Result<bool> {
         validate_cache_key(key)?;
-        self.check_size(key, &value)?;
+        // An add never replaces a value, so a refused one leaves the old value alone.
+        self.fits(key, &value)?;
         let now = Instant::now();
         let lifetime = self.lifetime(ttl);
         let result = self.map.entry(key, None, |_, current| {

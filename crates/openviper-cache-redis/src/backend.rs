@@ -208,18 +208,28 @@ impl RedisCache {
         }
     }
 
-    async fn check_size(&self, key: &str, value: &Bytes) -> Result<()> {
+    /// `ValueTooLarge` when `value` is over Redis's limit.
+    fn fits(key: &str, value: &Bytes) -> Result<()> {
         if value.len() <= MAX_VALUE_BYTES {
             return Ok(());
-        }
-        if let Err(error) = self.delete(key).await {
-            tracing::warn!(cache = %self.name, key, %error, "removing the old value of a refused write failed");
         }
         Err(CacheError::ValueTooLarge {
             key: key.to_owned(),
             size: value.len(),
             limit: MAX_VALUE_BYTES,
         })
+    }
+
+    /// [`RedisCache::fits`] for a write that replaces the value: a refused write also removes
+    /// the old value, so that no stale value outlives it (a failed removal is logged).
+    async fn check_size(&self, key: &str, value: &Bytes) -> Result<()> {
+        let refused = Self::fits(key, value);
+        if refused.is_err()
+            && let Err(error) = self.delete(key).await
+        {
+            tracing::warn!(cache = %self.name, key, %error, "removing the old value of a refused write failed");
+        }
+        refused
     }
 
     /// Every key of this cache starting with `prefix` (full keys, with our prefix).
@@ -409,7 +419,8 @@ impl BaseCache for RedisCache {
 
     async fn add_bytes(&self, key: &str, value: Bytes, ttl: Option<Duration>) -> Result<bool> {
         validate_cache_key(key)?;
-        self.check_size(key, &value).await?;
+        // An add never replaces a value, so a refused one leaves the old value alone.
+        Self::fits(key, &value)?;
         let lifetime = self.lifetime(ttl);
         let pool = self.connected_pool(Op::Add).await?;
         let full = self.full_key(key);
