@@ -79,6 +79,16 @@ async fn value_over_a_shard_share_is_refused_and_old_value_removed() {
         .await
         .unwrap();
     assert!(cache.has_key("k").await.unwrap());
+    // An oversized add is refused too, but an add never replaces: the value stays.
+    let err = cache
+        .add_bytes("k", Bytes::from(vec![0; limit + 1]), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CacheError::ValueTooLarge { .. }), "{err:?}");
+    assert_eq!(
+        cache.get_bytes("k").await.unwrap().map(|v| v.len()),
+        Some(limit - 1)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
