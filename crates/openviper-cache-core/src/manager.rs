@@ -138,6 +138,12 @@ pub fn configure(settings: CacheSettings) -> Result<()> {
 
 /// The process-wide manager: the one given to [`configure`], else one made from the file named
 /// by `OPENVIPER_SETTINGS` (TOML, or JSON for a `.json` name), else empty settings.
+///
+/// ```
+/// # use openviper_cache_memory as _;
+/// let manager = openviper_cache_core::global_manager().unwrap();
+/// assert!(manager.aliases().contains(&"default"));
+/// ```
 pub fn global_manager() -> Result<&'static CacheManager> {
     GLOBAL
         .get_or_init(|| match std::env::var_os(SETTINGS_ENV) {

@@ -103,6 +103,17 @@ impl InMemoryCache {
     }
 
     /// Live entries now held (expired ones not yet swept are counted until they are).
+    ///
+    /// ```
+    /// use openviper_cache_core::BaseCache;
+    /// use openviper_cache_memory::{InMemoryCache, InMemoryOptions};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let cache = InMemoryCache::new(InMemoryOptions::default());
+    /// assert!(cache.is_empty());
+    /// cache.set_bytes("k", "value".into(), None).await.unwrap();
+    /// assert_eq!(cache.len(), 1);
+    /// # });
+    /// ```
     pub fn len(&self) -> usize {
         self.map.len()
     }

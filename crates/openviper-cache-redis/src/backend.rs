@@ -113,6 +113,14 @@ impl RedisCache {
     }
 
     /// The prefix every key of this cache is stored under.
+    ///
+    /// ```
+    /// use openviper_cache_redis::{RedisCache, RedisOptions};
+    /// // Construction validates options and does not touch the network.
+    /// let cache = RedisCache::new(RedisOptions { key_prefix: Some("app:".into()), ..RedisOptions::default() }).unwrap();
+    /// assert_eq!(cache.key_prefix(), "app:");
+    /// assert!(RedisCache::new(RedisOptions { pool_size: 0, ..RedisOptions::default() }).is_err());
+    /// ```
     pub fn key_prefix(&self) -> &str {
         &self.prefix
     }

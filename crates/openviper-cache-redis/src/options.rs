@@ -16,6 +16,13 @@ pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 5_000;
 pub const DEFAULT_POOL_SIZE: usize = 4;
 
 /// A password: deserialized from a string, never shown by `Debug` or `Display`.
+///
+/// ```
+/// use openviper_cache_redis::Secret;
+/// let secret = Secret::new("hunter2");
+/// assert_eq!(format!("{secret:?}"), "\"***\"");
+/// assert_eq!(secret.expose(), "hunter2");
+/// ```
 #[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
 pub struct Secret(String);
