@@ -16,7 +16,7 @@ use bytes::Bytes;
 use openviper_cache::{CacheManager, CacheSettings};
 
 use crate::report::Table;
-use crate::workload::{Measurement, Mix, Target, concurrent, keys, prefill, sequential, value};
+use crate::workload::{Measurement, Mix, TASKS, Target, keys, prefill, run_tasks, value};
 
 /// Each (target, mode) runs this many times, interleaved with the others; the median counts.
 const ROUNDS: usize = 3;
@@ -111,25 +111,15 @@ async fn measure<T: Target>(
     ops: u64,
     (concurrent_mode, mix): (bool, Mix),
 ) -> Result<Measurement, String> {
-    if concurrent_mode {
-        concurrent(
-            Arc::clone(&entry.target),
-            Arc::clone(keys),
-            Arc::clone(value),
-            ops,
-            mix,
-        )
-        .await
-    } else {
-        sequential(
-            Arc::clone(&entry.target),
-            Arc::clone(keys),
-            Arc::clone(value),
-            ops,
-            mix,
-        )
-        .await
-    }
+    let tasks = if concurrent_mode { TASKS } else { 1 };
+    run_tasks(
+        Arc::clone(&entry.target),
+        Arc::clone(keys),
+        Arc::clone(value),
+        ops,
+        (tasks, mix),
+    )
+    .await
 }
 
 /// Runs one backend group: every target, both modes, [`ROUNDS`] interleaved rounds.

@@ -99,34 +99,18 @@ async fn drive<T: Target>(
     Ok(samples)
 }
 
-/// One task doing `ops` operations.
-pub(crate) async fn sequential<T: Target>(
+/// `task_count` tasks sharing `ops` operations (1 task: the sequential mode).
+pub(crate) async fn run_tasks<T: Target>(
     target: Arc<T>,
     keys: Arc<Vec<String>>,
     value: Arc<String>,
     ops: u64,
-    mix: Mix,
+    (task_count, mix): (usize, Mix),
 ) -> Result<Measurement, String> {
+    let task_count = task_count.max(1) as u64;
+    let per_task = ops / task_count;
     let started = Instant::now();
-    let latencies_ns = drive(&*target, &keys, &value, ops, 0x9E37_79B9_7F4A_7C15, mix).await?;
-    Ok(Measurement {
-        ops,
-        elapsed: started.elapsed(),
-        latencies_ns,
-    })
-}
-
-/// [`TASKS`] tasks sharing `ops` operations.
-pub(crate) async fn concurrent<T: Target>(
-    target: Arc<T>,
-    keys: Arc<Vec<String>>,
-    value: Arc<String>,
-    ops: u64,
-    mix: Mix,
-) -> Result<Measurement, String> {
-    let per_task = ops / TASKS as u64;
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..TASKS as u64)
+    let tasks: Vec<_> = (0..task_count)
         .map(|t| {
             let (target, keys, value) =
                 (Arc::clone(&target), Arc::clone(&keys), Arc::clone(&value));
@@ -148,7 +132,7 @@ pub(crate) async fn concurrent<T: Target>(
         latencies_ns.extend(task.await.map_err(|e| e.to_string())??);
     }
     Ok(Measurement {
-        ops: per_task * TASKS as u64,
+        ops: per_task * task_count,
         elapsed: started.elapsed(),
         latencies_ns,
     })
