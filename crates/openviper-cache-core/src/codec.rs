@@ -39,6 +39,8 @@ pub fn encode<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<Bytes> {
         key: key.to_owned(),
         source: Box::new(e),
     })?;
+    // Stored values live long: give back the unused capacity (shrinking reallocates in place).
+    out.shrink_to_fit();
     Ok(Bytes::from(out))
 }
 

@@ -14,6 +14,7 @@ use openviper_cache_core::{
     validate_cache_key,
 };
 use quick_cache::sync::{Cache, EntryAction, EntryResult};
+use smol_str::SmolStr;
 
 use crate::entry::{Entry, EntryWeighter, deadline};
 use crate::options::{DEFAULT_TTL, InMemoryOptions};
@@ -44,7 +45,7 @@ const SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// # }
 /// ```
 pub struct InMemoryCache {
-    map: Cache<String, Entry, EntryWeighter>,
+    map: Cache<SmolStr, Entry, EntryWeighter>,
     default_ttl: Duration,
     max_value_bytes: Option<usize>,
     created: Instant,
@@ -167,17 +168,20 @@ impl InMemoryCache {
         }
     }
 
+    /// The live value of `key`.
     fn lookup(&self, key: &str) -> Result<Option<Bytes>> {
-        validate_cache_key(key)?;
-        let Some(entry) = self.map.get(key) else {
-            return Ok(None);
-        };
-        if entry.is_live() {
-            return Ok(Some(entry.value));
+        // Every stored key passed validation when it was written, so a hit needs no check: only
+        // a miss has to tell an invalid key (an error) from an absent one.
+        match self.map.get(key) {
+            Some(entry) if entry.is_live() => return Ok(Some(entry.value)),
+            Some(entry) => {
+                // Only remove the expired entry we saw, never a fresh one written meanwhile.
+                self.map
+                    .remove_if(key, |current| current.expires_at == entry.expires_at);
+            }
+            None => {}
         }
-        // Only remove the expired entry we saw, never a fresh one written meanwhile.
-        self.map
-            .remove_if(key, |current| current.expires_at == entry.expires_at);
+        validate_cache_key(key)?;
         Ok(None)
     }
 
@@ -186,7 +190,8 @@ impl InMemoryCache {
             self.map.remove(key);
         } else {
             let expires_at = deadline(lifetime);
-            self.map.insert(key.to_owned(), Entry { value, expires_at });
+            self.map
+                .insert(SmolStr::new(key), Entry { value, expires_at });
         }
         self.maybe_sweep(Instant::now());
     }
@@ -234,7 +239,7 @@ impl BaseCache for InMemoryCache {
             if !entry.is_live_at(now) {
                 expired.push(key);
             } else if key.starts_with(prefix) {
-                keys.push(key);
+                keys.push(key.to_string());
             }
         }
         for key in expired {
@@ -271,7 +276,7 @@ impl BaseCache for InMemoryCache {
         self.fits(key, &value)?;
         let now = Instant::now();
         let lifetime = self.lifetime(ttl);
-        let result = self.map.entry(key, None, |_, current| {
+        let result = self.map.entry(&SmolStr::new(key), None, |_, current| {
             if current.is_live_at(now) {
                 EntryAction::Retain(())
             } else {
@@ -295,7 +300,7 @@ impl BaseCache for InMemoryCache {
     async fn incr(&self, key: &str, delta: i64) -> Result<i64> {
         validate_cache_key(key)?;
         let now = Instant::now();
-        let result = self.map.entry(key, None, |_, current| {
+        let result = self.map.entry(&SmolStr::new(key), None, |_, current| {
             if !current.is_live_at(now) {
                 return EntryAction::ReplaceWithGuard;
             }
@@ -336,7 +341,7 @@ impl BaseCache for InMemoryCache {
         let now = Instant::now();
         let lifetime = self.lifetime(ttl);
         let mut existed = false;
-        let result = self.map.entry(key, None, |_, current| {
+        let result = self.map.entry(&SmolStr::new(key), None, |_, current| {
             existed = current.is_live_at(now);
             if !existed || lifetime == Lifetime::Expired {
                 EntryAction::Remove

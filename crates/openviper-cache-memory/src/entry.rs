@@ -3,8 +3,10 @@
 use std::time::Duration;
 
 use coarsetime::Instant;
-use openviper_cache_core::Bytes;
 use openviper_cache_core::ttl::Lifetime;
+use smol_str::SmolStr;
+
+use openviper_cache_core::Bytes;
 
 /// TTLs longer than this never expire (the coarse clock's durations stop at 2^32 s).
 const LONGEST_TTL: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
@@ -53,8 +55,8 @@ pub(crate) struct EntryWeighter {
     pub(crate) min_weight: u64,
 }
 
-impl quick_cache::Weighter<String, Entry> for EntryWeighter {
-    fn weight(&self, key: &String, entry: &Entry) -> u64 {
+impl quick_cache::Weighter<SmolStr, Entry> for EntryWeighter {
+    fn weight(&self, key: &SmolStr, entry: &Entry) -> u64 {
         if self.by_bytes {
             ((key.len() + entry.value.len()) as u64).max(self.min_weight)
         } else {
