@@ -26,7 +26,7 @@ impl Target for OursTyped {
 }
 
 /// Ours on raw bytes: `get_bytes` / `set_bytes`, no codec.
-pub(crate) struct OursBytes(pub(crate) Arc<dyn BaseCache>, pub(crate) Bytes);
+pub(crate) struct OursBytes(pub(crate) Arc<dyn BaseCache>);
 
 impl Target for OursBytes {
     async fn get(&self, key: &str) -> Result<bool, String> {
@@ -37,42 +37,58 @@ impl Target for OursBytes {
             .map_err(|e| e.to_string())?
             .is_some())
     }
-    async fn set(&self, key: &str, _value: &str) -> Result<(), String> {
+    async fn set(&self, key: &str, value: &str) -> Result<(), String> {
         self.0
-            .set_bytes(key, self.1.clone(), None)
+            .set_bytes(key, fresh_bytes(value), None)
             .await
             .map_err(|e| e.to_string())
     }
 }
 
-/// Raw quick_cache, the crate InMemoryCache wraps, holding the same `Bytes` values.
-pub(crate) struct RawQuickCache(
-    pub(crate) quick_cache::sync::Cache<String, Bytes>,
-    pub(crate) Bytes,
-);
+/// A value as an application caches it: its own allocation, as each of ours gets from the
+/// codec. (One `Bytes` shared by every key would make every hit bump the same reference count,
+/// a contention no real cache has.)
+fn fresh_bytes(value: &str) -> Bytes {
+    Bytes::copy_from_slice(value.as_bytes())
+}
+
+/// Raw quick_cache, the crate InMemoryCache wraps, holding the values as `Bytes`: a hit is a
+/// lookup and a reference-count bump.
+pub(crate) struct RawQuickCache(pub(crate) quick_cache::sync::Cache<String, Bytes>);
 
 impl Target for RawQuickCache {
     async fn get(&self, key: &str) -> Result<bool, String> {
         Ok(self.0.get(key).is_some())
     }
-    async fn set(&self, key: &str, _value: &str) -> Result<(), String> {
-        self.0.insert(key.to_owned(), self.1.clone());
+    async fn set(&self, key: &str, value: &str) -> Result<(), String> {
+        self.0.insert(key.to_owned(), fresh_bytes(value));
+        Ok(())
+    }
+}
+
+/// Raw quick_cache holding the values as `String`: a hit is a lookup and a copy into an owned
+/// `String`, what a typed get hands back too. The reference for the typed row.
+pub(crate) struct RawQuickCacheTyped(pub(crate) quick_cache::sync::Cache<String, String>);
+
+impl Target for RawQuickCacheTyped {
+    async fn get(&self, key: &str) -> Result<bool, String> {
+        Ok(self.0.get(key).is_some())
+    }
+    async fn set(&self, key: &str, value: &str) -> Result<(), String> {
+        self.0.insert(key.to_owned(), value.to_owned());
         Ok(())
     }
 }
 
 /// Raw moka (sync), the other candidate.
-pub(crate) struct RawMoka(
-    pub(crate) moka::sync::Cache<String, Bytes>,
-    pub(crate) Bytes,
-);
+pub(crate) struct RawMoka(pub(crate) moka::sync::Cache<String, Bytes>);
 
 impl Target for RawMoka {
     async fn get(&self, key: &str) -> Result<bool, String> {
         Ok(self.0.get(key).is_some())
     }
-    async fn set(&self, key: &str, _value: &str) -> Result<(), String> {
-        self.0.insert(key.to_owned(), self.1.clone());
+    async fn set(&self, key: &str, value: &str) -> Result<(), String> {
+        self.0.insert(key.to_owned(), fresh_bytes(value));
         Ok(())
     }
 }

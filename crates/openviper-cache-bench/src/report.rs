@@ -7,7 +7,8 @@ use crate::workload::{KEYS, Measurement, Mix, TASKS, VALUE_BYTES};
 pub(crate) struct Row {
     backend: &'static str,
     client: &'static str,
-    mode: &'static str,
+    mode: (bool, Mix),
+    raw: bool,
     ops_per_sec: f64,
     p50_us: f64,
     p99_us: f64,
@@ -63,18 +64,30 @@ impl Table {
             self.rows.push(Row {
                 backend,
                 client,
-                mode: match (concurrent, mix) {
-                    (false, Mix::GetSet) => "sequential",
-                    (true, Mix::GetSet) => "64 tasks",
-                    (false, Mix::GetOnly) => "sequential, get only",
-                    (true, Mix::GetOnly) => "64 tasks, get only",
-                },
+                mode: (concurrent, mix),
+                raw: *raw,
                 ops_per_sec: ops,
                 p50_us: p50,
                 p99_us: p99,
                 ratio: if *raw { None } else { raw_ops.map(|r| ops / r) },
             });
         }
+    }
+
+    /// The ops/s of `client` in `mode`, once its group is added.
+    pub(crate) fn ops(&self, client: &str, mode: (bool, Mix)) -> Option<f64> {
+        self.rows
+            .iter()
+            .find(|row| row.client == client && row.mode == mode)
+            .map(|row| row.ops_per_sec)
+    }
+
+    /// The ops/s of `backend`'s raw client in `mode`.
+    pub(crate) fn raw_ops(&self, backend: &str, mode: (bool, Mix)) -> Option<f64> {
+        self.rows
+            .iter()
+            .find(|row| row.backend == backend && row.raw && row.mode == mode)
+            .map(|row| row.ops_per_sec)
     }
 
     /// The markdown table and notes.
@@ -91,7 +104,7 @@ impl Table {
                 "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {} |\n",
                 row.backend,
                 row.client,
-                row.mode,
+                mode_name(row.mode),
                 row.ops_per_sec,
                 row.p50_us,
                 row.p99_us,
@@ -103,6 +116,15 @@ impl Table {
             out.push_str(&format!("\n{note}\n"));
         }
         out
+    }
+}
+
+fn mode_name(mode: (bool, Mix)) -> &'static str {
+    match mode {
+        (false, Mix::GetSet) => "sequential",
+        (true, Mix::GetSet) => "64 tasks",
+        (false, Mix::GetOnly) => "sequential, get only",
+        (true, Mix::GetOnly) => "64 tasks, get only",
     }
 }
 
