@@ -179,6 +179,13 @@ async fn bench_memory(table: &mut Table, ops: u64) -> Result<(), String> {
             100_000,
         ))),
     };
+    let quick_decoded = Entry {
+        client: TYPED_FLOOR_CLIENT,
+        raw: false,
+        target: Arc::new(memory::RawQuickCacheDecoded(quick_cache::sync::Cache::new(
+            100_000,
+        ))),
+    };
     let moka = Entry {
         client: "moka 0.12 sync holding Bytes (raw, candidate)",
         raw: false,
@@ -194,18 +201,21 @@ async fn bench_memory(table: &mut Table, ops: u64) -> Result<(), String> {
         "memory",
         ops,
         modes,
-        [quick, quick_typed, typed, raw_bytes, moka]
+        [quick, quick_typed, quick_decoded, typed, raw_bytes, moka]
     );
     let get_only = (true, Mix::GetOnly);
-    if let (Some(typed), Some(raw), Some(raw_typed)) = (
+    if let (Some(typed), Some(raw), Some(raw_typed), Some(floor)) = (
         table.ops(TYPED_CLIENT, get_only),
         table.raw_ops("memory", get_only),
         table.ops(TYPED_REFERENCE_CLIENT, get_only),
+        table.ops(TYPED_FLOOR_CLIENT, get_only),
     ) {
         table.notes.push(format!(
-            "InMemoryCache typed get, 64 tasks, get only: {:.2}x raw quick_cache's get of the same keys holding Bytes (a reference-count bump), {:.2}x its get holding String (a copy into an owned String, as a typed get returns).",
+            "InMemoryCache typed get, 64 tasks, get only: {:.2}x raw quick_cache's get of the same keys holding Bytes (a reference-count bump), {:.2}x its get holding String (a copy into an owned String, as a typed get returns), {:.2}x raw quick_cache's get followed by our codec's decode alone (raw + decode: {:.2}x raw).",
             typed / raw,
-            typed / raw_typed
+            typed / raw_typed,
+            typed / floor,
+            floor / raw,
         ));
     }
     Ok(())
@@ -215,6 +225,9 @@ async fn bench_memory(table: &mut Table, ops: u64) -> Result<(), String> {
 const TYPED_CLIENT: &str = "InMemoryCache get/set::<String>";
 /// Raw quick_cache handing out owned values, as a typed get does.
 const TYPED_REFERENCE_CLIENT: &str = "quick_cache 0.7 holding String (raw, typed reference)";
+
+/// Raw quick_cache plus our decode: what a typed get costs before any of our own code.
+const TYPED_FLOOR_CLIENT: &str = "quick_cache 0.7 holding Bytes + codec::decode (raw + decode)";
 
 /// Pool size of every Redis client in the comparison.
 const REDIS_POOL: usize = 4;

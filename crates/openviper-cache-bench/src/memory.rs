@@ -80,6 +80,27 @@ impl Target for RawQuickCacheTyped {
     }
 }
 
+/// Raw quick_cache holding values in our stored form, and our codec around it: the floor of a
+/// typed get on these values (no key check, no TTL, no trait object).
+pub(crate) struct RawQuickCacheDecoded(pub(crate) quick_cache::sync::Cache<String, Bytes>);
+
+impl Target for RawQuickCacheDecoded {
+    async fn get(&self, key: &str) -> Result<bool, String> {
+        let value: Option<String> = self
+            .0
+            .get(key)
+            .map(|bytes| openviper_cache::codec::decode(key, &bytes))
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        Ok(value.is_some())
+    }
+    async fn set(&self, key: &str, value: &str) -> Result<(), String> {
+        let encoded = openviper_cache::codec::encode(key, value).map_err(|e| e.to_string())?;
+        self.0.insert(key.to_owned(), encoded);
+        Ok(())
+    }
+}
+
 /// Raw moka (sync), the other candidate.
 pub(crate) struct RawMoka(pub(crate) moka::sync::Cache<String, Bytes>);
 
