@@ -173,3 +173,36 @@ async fn instances_do_not_share_entries() {
     b.clear().await.unwrap();
     assert!(a.has_key("k").await.unwrap());
 }
+
+/// Keys up to 23 bytes are held inline and longer ones on the heap: both kinds, and multi-byte
+/// characters across the boundary, are found, listed, counted and removed alike.
+#[tokio::test]
+async fn short_and_long_keys_behave_alike() {
+    // As many entries as bytes: every entry weighs at least 1, i.e. exactly its bytes.
+    let cache = InMemoryCache::new(options(1 << 20, Some(1 << 20)));
+    let keys = [
+        "k".repeat(22),
+        "k".repeat(23),
+        "k".repeat(24),
+        format!("{}é", "k".repeat(21)), // 23 bytes
+        format!("{}é", "k".repeat(22)), // 24 bytes
+        "é".repeat(250),
+    ];
+    for (i, key) in keys.iter().enumerate() {
+        cache.set(key, &i, None).await.unwrap();
+    }
+    for (i, key) in keys.iter().enumerate() {
+        assert_eq!(cache.get::<usize>(key).await.unwrap(), Some(i), "{key}");
+        assert_eq!(cache.incr(key, 1).await.unwrap(), i as i64 + 1, "{key}");
+    }
+    let mut expected: Vec<String> = keys.to_vec();
+    expected.sort();
+    assert_eq!(cache.keys("").await.unwrap(), expected);
+    let key_bytes: usize = keys.iter().map(String::len).sum();
+    // Weight counts each key's bytes, whether held inline or not (values are 1 digit each).
+    assert_eq!(cache.weight(), (key_bytes + keys.len()) as u64);
+    for key in &keys {
+        assert!(cache.delete(key).await.unwrap(), "{key}");
+    }
+    assert!(cache.is_empty());
+}
