@@ -186,6 +186,13 @@ async fn bench_memory(table: &mut Table, ops: u64) -> Result<(), String> {
             100_000,
         ))),
     };
+    let quick_copied = Entry {
+        client: COPY_FLOOR_CLIENT,
+        raw: false,
+        target: Arc::new(memory::RawQuickCacheCopied(quick_cache::sync::Cache::new(
+            100_000,
+        ))),
+    };
     let moka = Entry {
         client: "moka 0.12 sync holding Bytes (raw, candidate)",
         raw: false,
@@ -201,20 +208,30 @@ async fn bench_memory(table: &mut Table, ops: u64) -> Result<(), String> {
         "memory",
         ops,
         modes,
-        [quick, quick_typed, quick_decoded, typed, raw_bytes, moka]
+        [
+            quick,
+            quick_typed,
+            quick_copied,
+            quick_decoded,
+            typed,
+            raw_bytes,
+            moka
+        ]
     );
     let get_only = (true, Mix::GetOnly);
-    if let (Some(typed), Some(raw), Some(raw_typed), Some(floor)) = (
+    if let (Some(typed), Some(raw), Some(raw_typed), Some(copied), Some(floor)) = (
         table.ops(TYPED_CLIENT, get_only),
         table.raw_ops("memory", get_only),
         table.ops(TYPED_REFERENCE_CLIENT, get_only),
+        table.ops(COPY_FLOOR_CLIENT, get_only),
         table.ops(TYPED_FLOOR_CLIENT, get_only),
     ) {
         table.notes.push(format!(
-            "InMemoryCache typed get, 64 tasks, get only: {:.2}x raw quick_cache's get of the same keys holding Bytes (a reference-count bump), {:.2}x its get holding String (a copy into an owned String, as a typed get returns), {:.2}x raw quick_cache's get followed by our codec's decode alone (raw + decode: {:.2}x raw).",
+            "InMemoryCache typed get, 64 tasks, get only: {:.2}x raw quick_cache's get of the same keys holding Bytes (a reference-count bump), {:.2}x its get holding String (a copy into an owned String, as a typed get returns), {:.2}x raw quick_cache's get followed by our codec's decode alone. For scale: raw + copy into an owned buffer, no decoding, is {:.2}x raw; raw + decode {:.2}x raw.",
             typed / raw,
             typed / raw_typed,
             typed / floor,
+            copied / raw,
             floor / raw,
         ));
     }
@@ -228,6 +245,9 @@ const TYPED_REFERENCE_CLIENT: &str = "quick_cache 0.7 holding String (raw, typed
 
 /// Raw quick_cache plus our decode: what a typed get costs before any of our own code.
 const TYPED_FLOOR_CLIENT: &str = "quick_cache 0.7 holding Bytes + codec::decode (raw + decode)";
+
+/// Raw quick_cache plus a copy of each hit: owning the value, before any decoding.
+const COPY_FLOOR_CLIENT: &str = "quick_cache 0.7 holding Bytes + copy to a Vec (raw + copy)";
 
 /// Pool size of every Redis client in the comparison.
 const REDIS_POOL: usize = 4;

@@ -101,6 +101,20 @@ impl Target for RawQuickCacheDecoded {
     }
 }
 
+/// Raw quick_cache holding `Bytes`, each hit copied into an owned buffer and not decoded: what
+/// owning a hit's value costs before any decoding, whatever the decoder.
+pub(crate) struct RawQuickCacheCopied(pub(crate) quick_cache::sync::Cache<String, Bytes>);
+
+impl Target for RawQuickCacheCopied {
+    async fn get(&self, key: &str) -> Result<bool, String> {
+        Ok(self.0.get(key).map(|bytes| bytes.to_vec()).is_some())
+    }
+    async fn set(&self, key: &str, value: &str) -> Result<(), String> {
+        self.0.insert(key.to_owned(), fresh_bytes(value));
+        Ok(())
+    }
+}
+
 /// Raw moka (sync), the other candidate.
 pub(crate) struct RawMoka(pub(crate) moka::sync::Cache<String, Bytes>);
 
