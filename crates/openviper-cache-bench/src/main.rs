@@ -168,9 +168,9 @@ async fn bench_memory(table: &mut Table, ops: u64) -> Result<(), String> {
     let quick = Entry {
         client: "quick_cache 0.7 holding Bytes (raw, beneath)",
         raw: true,
-        target: Arc::new(memory::RawQuickCache(quick_cache::sync::Cache::new(
-            100_000,
-        ))),
+        target: Arc::new(memory::RawQuickCache::<false>(
+            quick_cache::sync::Cache::new(100_000),
+        )),
     };
     let quick_typed = Entry {
         client: TYPED_REFERENCE_CLIENT,
@@ -189,9 +189,9 @@ async fn bench_memory(table: &mut Table, ops: u64) -> Result<(), String> {
     let quick_copied = Entry {
         client: COPY_FLOOR_CLIENT,
         raw: false,
-        target: Arc::new(memory::RawQuickCacheCopied(quick_cache::sync::Cache::new(
-            100_000,
-        ))),
+        target: Arc::new(memory::RawQuickCache::<true>(
+            quick_cache::sync::Cache::new(100_000),
+        )),
     };
     let moka = Entry {
         client: "moka 0.12 sync holding Bytes (raw, candidate)",

@@ -53,12 +53,21 @@ fn fresh_bytes(value: &str) -> Bytes {
 }
 
 /// Raw quick_cache, the crate InMemoryCache wraps, holding the values as `Bytes`: a hit is a
-/// lookup and a reference-count bump.
-pub(crate) struct RawQuickCache(pub(crate) quick_cache::sync::Cache<String, Bytes>);
+/// lookup and a reference-count bump. With `COPY_HIT`, each hit is also copied into an owned
+/// buffer and not decoded: what owning a hit's value costs before any decoding, whatever the
+/// decoder. (A const parameter, so the plain raw row carries no branch of the other.)
+pub(crate) struct RawQuickCache<const COPY_HIT: bool>(
+    pub(crate) quick_cache::sync::Cache<String, Bytes>,
+);
 
-impl Target for RawQuickCache {
+impl<const COPY_HIT: bool> Target for RawQuickCache<COPY_HIT> {
     async fn get(&self, key: &str) -> Result<bool, String> {
-        Ok(self.0.get(key).is_some())
+        let hit = self.0.get(key);
+        Ok(if COPY_HIT {
+            hit.map(|bytes| bytes.to_vec()).is_some()
+        } else {
+            hit.is_some()
+        })
     }
     async fn set(&self, key: &str, value: &str) -> Result<(), String> {
         self.0.insert(key.to_owned(), fresh_bytes(value));
@@ -97,20 +106,6 @@ impl Target for RawQuickCacheDecoded {
     async fn set(&self, key: &str, value: &str) -> Result<(), String> {
         let encoded = openviper_cache::codec::encode(key, value).map_err(|e| e.to_string())?;
         self.0.insert(key.to_owned(), encoded);
-        Ok(())
-    }
-}
-
-/// Raw quick_cache holding `Bytes`, each hit copied into an owned buffer and not decoded: what
-/// owning a hit's value costs before any decoding, whatever the decoder.
-pub(crate) struct RawQuickCacheCopied(pub(crate) quick_cache::sync::Cache<String, Bytes>);
-
-impl Target for RawQuickCacheCopied {
-    async fn get(&self, key: &str) -> Result<bool, String> {
-        Ok(self.0.get(key).map(|bytes| bytes.to_vec()).is_some())
-    }
-    async fn set(&self, key: &str, value: &str) -> Result<(), String> {
-        self.0.insert(key.to_owned(), fresh_bytes(value));
         Ok(())
     }
 }
