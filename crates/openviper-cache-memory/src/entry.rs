@@ -3,10 +3,9 @@
 use std::time::Duration;
 
 use coarsetime::Instant;
+use openviper_cache_core::Bytes;
 use openviper_cache_core::ttl::Lifetime;
 use smol_str::SmolStr;
-
-use openviper_cache_core::Bytes;
 
 /// TTLs longer than this never expire (the coarse clock's durations stop at 2^32 s).
 const LONGEST_TTL: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
