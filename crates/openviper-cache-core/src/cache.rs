@@ -55,19 +55,28 @@ pub trait BaseCache: Send + Sync + std::fmt::Debug {
     /// Removes this cache's entries; see [`Capabilities::clear`] for what that covers here.
     async fn clear(&self) -> Result<()>;
 
-    /// `get_bytes` answered at once, for backends that never wait (in-process stores): `Some`
-    /// with the answer, or `None` to mean "call `get_bytes`". The typed layer tries it first, so
-    /// an in-process hit costs no boxed future. Default: `None`. Validates the key like
-    /// `get_bytes`.
+    /// Reads `key` at once, for backends that never wait (in-process stores): `None` means
+    /// "not supported here, call `get_bytes`"; otherwise `reader` is called with the live
+    /// value's bytes at most once, and the answer says whether it was (`Ok(true)`: a hit,
+    /// `Ok(false)`: a miss). The typed layer tries it first, so an in-process hit costs no boxed
+    /// future, and the backend may lend its stored bytes instead of handing out a copy or a
+    /// reference count. `reader` may run under the backend's lock: it must not call back into
+    /// the cache. Default: `None`. Validates the key like `get_bytes`.
     ///
     /// ```
     /// use openviper_cache_core::{BaseCache, CacheManager, CacheSettings};
     /// # use openviper_cache_memory as _;
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let cache = CacheManager::new(CacheSettings::default()).get("default").unwrap();
-    /// assert!(matches!(cache.get_bytes_now("missing"), Some(Ok(None))));
+    /// cache.set_bytes("k", "value".into(), None).await.unwrap();
+    /// let mut seen = Vec::new();
+    /// assert!(matches!(cache.read_now("k", &mut |bytes| seen.extend_from_slice(bytes)), Some(Ok(true))));
+    /// assert_eq!(seen, b"value");
+    /// assert!(matches!(cache.read_now("missing", &mut |_| {}), Some(Ok(false))));
+    /// # });
     /// ```
-    fn get_bytes_now(&self, key: &str) -> Option<Result<Option<Bytes>>> {
-        let _ = key;
+    fn read_now(&self, key: &str, reader: &mut dyn FnMut(&[u8])) -> Option<Result<bool>> {
+        let _ = (key, reader);
         None
     }
 

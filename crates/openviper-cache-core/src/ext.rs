@@ -51,13 +51,12 @@ pub trait CacheExt: BaseCache {
         &self,
         key: &str,
     ) -> impl Future<Output = Result<Option<T>>> + Send {
-        // get_bytes validates the key: no second pass here.
+        // get_bytes and read_now validate the key: no second pass here.
         async move {
-            let bytes = match self.get_bytes_now(key) {
-                Some(answer) => answer?,
-                None => self.get_bytes(key).await?,
-            };
-            match bytes {
+            if let Some(answer) = decode_now(self, key) {
+                return answer;
+            }
+            match self.get_bytes(key).await? {
                 Some(bytes) => decode(key, &bytes).map(Some),
                 None => Ok(None),
             }
@@ -231,3 +230,16 @@ pub trait CacheExt: BaseCache {
 }
 
 impl<C: BaseCache + ?Sized> CacheExt for C {}
+
+/// A typed read through [`BaseCache::read_now`]: `None` when the backend has no synchronous
+/// path. The value is decoded from the bytes the backend lends, so an in-process hit copies
+/// them once, into `T`.
+#[inline(always)]
+fn decode_now<C: BaseCache + ?Sized, T: DeserializeOwned>(
+    cache: &C,
+    key: &str,
+) -> Option<Result<Option<T>>> {
+    let mut decoded = None;
+    let answer = cache.read_now(key, &mut |bytes| decoded = Some(decode(key, bytes)));
+    Some(answer?.and_then(|_| decoded.transpose()))
+}

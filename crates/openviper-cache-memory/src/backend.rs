@@ -13,20 +13,26 @@ use openviper_cache_core::{
     BackendConfig, BaseCache, Bytes, CacheError, Capabilities, ClearScope, Result, async_trait,
     validate_cache_key,
 };
-use quick_cache::sync::{Cache, EntryAction, EntryResult};
 use smol_str::SmolStr;
 
 use crate::entry::{Entry, EntryWeighter, deadline};
 use crate::options::{DEFAULT_TTL, InMemoryOptions};
+use crate::shards::Shards;
 
 /// How often, at most, a write sweeps expired entries out of the whole map.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
+/// Values up to this size are decoded under the shard's read lock, straight from the stored
+/// bytes; larger ones are handed out by reference count and decoded after the lock is
+/// released, so that decoding a big value never keeps the shard's writers waiting.
+const LEND_UNDER_LOCK_MAX: usize = 8 * 1024;
+
 /// A bounded, concurrent in-process cache with per-entry TTL, on `quick_cache`.
 ///
-/// Reads take a shard read lock only (no global lock); a hit is a lookup plus a reference-count
-/// bump of the stored [`Bytes`]. `add`, `incr` and `touch` run under the key's shard lock, so
-/// they are atomic. The map never holds more than `max_entries` entries (nor more than
+/// Reads take a shard read lock only (no global lock). A typed hit is a lookup and a decode
+/// straight from the stored [`Bytes`] under that lock (values over 8 KiB: a reference-count bump,
+/// and the decode after the lock is released); `get_bytes` is a lookup and a reference-count
+/// bump. `add`, `incr` and `touch` run under the key's shard write lock, so they are atomic. The map never holds more than `max_entries` entries (nor more than
 /// `max_bytes` bytes when set): the least useful entries are evicted first (CLOCK-Pro).
 ///
 /// ```
@@ -45,7 +51,7 @@ const SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// # }
 /// ```
 pub struct InMemoryCache {
-    map: Cache<SmolStr, Entry, EntryWeighter>,
+    map: Shards,
     default_ttl: Duration,
     max_value_bytes: Option<usize>,
     created: Instant,
@@ -71,7 +77,6 @@ impl InMemoryCache {
     /// A cache with `options`.
     pub fn new(options: InMemoryOptions) -> Self {
         let max_entries = options.max_entries.get();
-        let estimated_items = usize::try_from(max_entries).unwrap_or(usize::MAX);
         let (weighter, capacity) = match options.max_bytes {
             None => (
                 EntryWeighter {
@@ -88,11 +93,12 @@ impl InMemoryCache {
                 max_bytes.get(),
             ),
         };
-        let map = Cache::with_weighter(estimated_items, capacity, weighter);
-        // quick_cache admits no entry heavier than 97 % of one shard's share (its hot target);
-        // 96 % keeps clear of its float rounding.
+        let map = Shards::new(max_entries, capacity, weighter);
+        // quick_cache admits no entry heavier than 97 % of its shard's capacity (its hot
+        // target); 96 % keeps clear of its float rounding.
         let max_value_bytes = options.max_bytes.map(|_| {
-            usize::try_from(map.shard_capacity().saturating_mul(96) / 100).unwrap_or(usize::MAX)
+            usize::try_from(map.smallest_shard_capacity().saturating_mul(96) / 100)
+                .unwrap_or(usize::MAX)
         });
         Self {
             map,
@@ -121,7 +127,7 @@ impl InMemoryCache {
 
     /// Whether the map holds no entries.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.map.len() == 0
     }
 
     /// Key + value bytes now held.
@@ -149,7 +155,7 @@ impl InMemoryCache {
     /// the old value, so that no stale value outlives it.
     fn check_size(&self, key: &str, value: &Bytes) -> Result<()> {
         self.fits(key, value).inspect_err(|_| {
-            self.map.remove(key);
+            self.map.of(key).write().remove(key);
         })
     }
 
@@ -164,34 +170,51 @@ impl InMemoryCache {
                 .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
         {
-            self.map.retain(|_, entry| entry.is_live_at(now));
+            for shard in self.map.all() {
+                shard.write().retain(|_, entry| entry.is_live_at(now));
+            }
         }
     }
 
-    /// The live value of `key`.
-    fn lookup(&self, key: &str) -> Result<Option<Bytes>> {
+    /// `read` applied to the live value of `key`, under the shard's read lock.
+    fn read<R>(&self, key: &str, read: impl FnOnce(&Bytes) -> R) -> Result<Option<R>> {
+        let shard = self.map.of(key);
+        let expired = {
+            let entries = shard.read();
+            match entries.get(key) {
+                Some(entry) if entry.is_live() => return Ok(Some(read(&entry.value))),
+                Some(entry) => Some(entry.expires_at),
+                None => None,
+            }
+        };
+        if let Some(seen) = expired {
+            // Only remove the expired entry we saw, never a fresh one written meanwhile.
+            shard
+                .write()
+                .remove_if(key, |current| current.expires_at == seen);
+        }
         // Every stored key passed validation when it was written, so a hit needs no check: only
         // a miss has to tell an invalid key (an error) from an absent one.
-        match self.map.get(key) {
-            Some(entry) if entry.is_live() => return Ok(Some(entry.value)),
-            Some(entry) => {
-                // Only remove the expired entry we saw, never a fresh one written meanwhile.
-                self.map
-                    .remove_if(key, |current| current.expires_at == entry.expires_at);
-            }
-            None => {}
-        }
         validate_cache_key(key)?;
         Ok(None)
     }
 
+    /// The live value of `key`.
+    fn lookup(&self, key: &str) -> Result<Option<Bytes>> {
+        self.read(key, Bytes::clone)
+    }
+
     fn insert(&self, key: &str, value: Bytes, lifetime: Lifetime) {
+        let shard = self.map.of(key);
         if lifetime == Lifetime::Expired {
-            self.map.remove(key);
+            shard.write().remove(key);
         } else {
-            let expires_at = deadline(lifetime);
-            self.map
-                .insert(SmolStr::new(key), Entry { value, expires_at });
+            let entry = Entry {
+                value,
+                expires_at: deadline(lifetime),
+            };
+            let key = SmolStr::new(key);
+            shard.write().insert(key, entry);
         }
         self.maybe_sweep(Instant::now());
     }
@@ -203,8 +226,23 @@ impl BaseCache for InMemoryCache {
         self.lookup(key)
     }
 
-    fn get_bytes_now(&self, key: &str) -> Option<Result<Option<Bytes>>> {
-        Some(self.lookup(key))
+    fn read_now(&self, key: &str, reader: &mut dyn FnMut(&[u8])) -> Option<Result<bool>> {
+        let read = self.read(key, |value| {
+            if value.len() <= LEND_UNDER_LOCK_MAX {
+                reader(value);
+                None
+            } else {
+                Some(value.clone())
+            }
+        });
+        Some(read.map(|hit| match hit {
+            Some(Some(large)) => {
+                reader(&large);
+                true
+            }
+            Some(None) => true,
+            None => false,
+        }))
     }
 
     async fn set_bytes(&self, key: &str, value: Bytes, ttl: Option<Duration>) -> Result<()> {
@@ -216,34 +254,39 @@ impl BaseCache for InMemoryCache {
 
     async fn delete(&self, key: &str) -> Result<bool> {
         validate_cache_key(key)?;
-        Ok(self
-            .map
-            .remove(key)
-            .is_some_and(|(_, entry)| entry.is_live()))
+        let removed = self.map.of(key).write().remove(key);
+        Ok(removed.is_some_and(|(_, entry)| entry.is_live()))
     }
 
     async fn clear(&self) -> Result<()> {
-        self.map.clear();
+        for shard in self.map.all() {
+            shard.write().clear();
+        }
         Ok(())
     }
 
     async fn has_key(&self, key: &str) -> Result<bool> {
-        Ok(self.lookup(key)?.is_some())
+        Ok(self.read(key, |_| ())?.is_some())
     }
 
     async fn keys(&self, prefix: &str) -> Result<Vec<String>> {
         let now = Instant::now();
         let mut keys = Vec::new();
-        let mut expired = Vec::new();
-        for (key, entry) in self.map.iter() {
-            if !entry.is_live_at(now) {
-                expired.push(key);
-            } else if key.starts_with(prefix) {
-                keys.push(key.to_string());
+        for shard in self.map.all() {
+            let mut expired = Vec::new();
+            for (key, entry) in shard.read().iter() {
+                if !entry.is_live_at(now) {
+                    expired.push(key.clone());
+                } else if key.starts_with(prefix) {
+                    keys.push(key.to_string());
+                }
             }
-        }
-        for key in expired {
-            self.map.remove_if(&key, |entry| !entry.is_live_at(now));
+            if !expired.is_empty() {
+                let mut entries = shard.write();
+                for key in expired {
+                    entries.remove_if(&key, |entry| !entry.is_live_at(now));
+                }
+            }
         }
         keys.sort_unstable();
         Ok(keys)
@@ -276,23 +319,21 @@ impl BaseCache for InMemoryCache {
         self.fits(key, &value)?;
         let now = Instant::now();
         let lifetime = self.lifetime(ttl);
-        let result = self.map.entry(&SmolStr::new(key), None, |_, current| {
-            if current.is_live_at(now) {
-                EntryAction::Retain(())
-            } else {
-                EntryAction::ReplaceWithGuard
-            }
-        });
-        let guard = match result {
-            EntryResult::Retained(()) => return Ok(false),
-            EntryResult::Vacant(guard) | EntryResult::Replaced(guard, _) => guard,
-            EntryResult::Removed(..) | EntryResult::Timeout => return Ok(false),
-        };
-        if lifetime != Lifetime::Expired {
-            let _ = guard.insert(Entry {
+        let created = (lifetime != Lifetime::Expired).then(|| {
+            let entry = Entry {
                 value,
                 expires_at: deadline(lifetime),
-            });
+            };
+            (SmolStr::new(key), entry)
+        });
+        let mut entries = self.map.of(key).write();
+        if entries.peek(key).is_some_and(|entry| entry.is_live_at(now)) {
+            return Ok(false);
+        }
+        match created {
+            Some((key, entry)) => entries.insert(key, entry),
+            // Added and expired at once: what is left is the key's absence.
+            None => drop(entries.remove(key)),
         }
         Ok(true)
     }
@@ -300,59 +341,47 @@ impl BaseCache for InMemoryCache {
     async fn incr(&self, key: &str, delta: i64) -> Result<i64> {
         validate_cache_key(key)?;
         let now = Instant::now();
-        let result = self.map.entry(&SmolStr::new(key), None, |_, current| {
-            if !current.is_live_at(now) {
-                return EntryAction::ReplaceWithGuard;
-            }
-            let next = match parse_counter(&current.value) {
-                None => Err(CacheError::NotAnInteger {
+        let mut entries = self.map.of(key).write();
+        if let Some(mut current) = entries.peek_mut(key)
+            && current.is_live_at(now)
+        {
+            let next = parse_counter(&current.value)
+                .ok_or_else(|| CacheError::NotAnInteger {
                     key: key.to_owned(),
-                }),
-                Some(value) => value.checked_add(delta).ok_or(CacheError::Overflow {
+                })?
+                .checked_add(delta)
+                .ok_or_else(|| CacheError::Overflow {
                     key: key.to_owned(),
                     delta,
-                }),
-            };
-            if let Ok(next) = next {
-                current.value = format_counter(next);
-            }
-            EntryAction::Retain(next)
-        });
-        match result {
-            EntryResult::Retained(next) => next,
-            EntryResult::Vacant(guard) | EntryResult::Replaced(guard, _) => {
-                let expires_at = deadline(self.lifetime(None));
-                let _ = guard.insert(Entry {
-                    value: format_counter(delta),
-                    expires_at,
-                });
-                Ok(delta)
-            }
-            EntryResult::Removed(..) | EntryResult::Timeout => Err(CacheError::backend(
-                "InMemoryCache",
-                "incr",
-                "the entry changed under the shard lock",
-            )),
+                })?;
+            current.value = format_counter(next);
+            return Ok(next);
         }
+        // Absent or expired: the counter starts at 0, with the alias's default TTL.
+        let created = Entry {
+            value: format_counter(delta),
+            expires_at: deadline(self.lifetime(None)),
+        };
+        entries.insert(SmolStr::new(key), created);
+        Ok(delta)
     }
 
     async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
         validate_cache_key(key)?;
         let now = Instant::now();
         let lifetime = self.lifetime(ttl);
-        let mut existed = false;
-        let result = self.map.entry(&SmolStr::new(key), None, |_, current| {
-            existed = current.is_live_at(now);
-            if !existed || lifetime == Lifetime::Expired {
-                EntryAction::Remove
-            } else {
-                current.expires_at = deadline(lifetime);
-                EntryAction::Retain(())
-            }
-        });
-        // A vacant guard is dropped unused, which leaves the key absent.
-        drop(result);
-        Ok(existed)
+        let mut entries = self.map.of(key).write();
+        let Some(mut current) = entries.peek_mut(key) else {
+            return Ok(false);
+        };
+        let live = current.is_live_at(now);
+        if live && lifetime != Lifetime::Expired {
+            current.expires_at = deadline(lifetime);
+        } else {
+            drop(current);
+            entries.remove(key);
+        }
+        Ok(live)
     }
 
     fn capabilities(&self) -> Capabilities {

@@ -4,6 +4,7 @@
 mod backend;
 mod entry;
 mod options;
+mod shards;
 
 pub use backend::InMemoryCache;
 pub use options::{DEFAULT_MAX_ENTRIES, DEFAULT_TTL, InMemoryOptions};

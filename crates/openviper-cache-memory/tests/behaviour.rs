@@ -206,3 +206,99 @@ async fn short_and_long_keys_behave_alike() {
     }
     assert!(cache.is_empty());
 }
+
+/// Values up to 8 KiB are decoded under the shard's read lock, larger ones after it is
+/// released: both sides of the limit read back whole, typed and as bytes.
+#[tokio::test]
+async fn values_on_both_sides_of_the_lending_limit_read_back_whole() {
+    let cache = InMemoryCache::new(InMemoryOptions::default());
+    for len in [0, 1, 100, 8 * 1024 - 8, 8 * 1024, 8 * 1024 + 1, 1 << 20] {
+        let text: String = "aé€".chars().cycle().take(len).collect();
+        cache.set("text", &text, None).await.unwrap();
+        assert_eq!(
+            cache.get::<String>("text").await.unwrap(),
+            Some(text.clone())
+        );
+        let raw = Bytes::from(vec![7u8; len]);
+        cache.set_bytes("raw", raw.clone(), None).await.unwrap();
+        assert_eq!(cache.get_bytes("raw").await.unwrap(), Some(raw));
+    }
+}
+
+/// A value type whose decoding panics.
+#[derive(Debug)]
+struct Explodes;
+
+impl<'de> serde::Deserialize<'de> for Explodes {
+    fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+        panic!("decoding exploded")
+    }
+}
+
+/// Decoding runs under the shard's read lock: a decoder that panics must not leave the lock
+/// held, or every later write to that shard would hang.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_decoder_leaves_the_shard_usable() {
+    let cache = Arc::new(InMemoryCache::new(InMemoryOptions::default()));
+    cache.set("k", "small value", None).await.unwrap();
+    let reader = Arc::clone(&cache);
+    let panicked = tokio::spawn(async move { reader.get::<Explodes>("k").await }).await;
+    assert!(panicked.unwrap_err().is_panic());
+    let writes = tokio::spawn(async move {
+        cache.set("k", "after", None).await.unwrap();
+        assert_eq!(cache.incr("n", 2).await.unwrap(), 2);
+        cache.get::<String>("k").await.unwrap()
+    });
+    let value = tokio::time::timeout(Duration::from_secs(10), writes)
+        .await
+        .expect("a write after the panic hung: the read lock was left held")
+        .unwrap();
+    assert_eq!(value.as_deref(), Some("after"));
+}
+
+/// Typed reads borrow the stored bytes while writers replace them: every read sees one whole
+/// value that was written, never a mix or a freed buffer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_reads_racing_writes_see_whole_values() {
+    let cache = Arc::new(InMemoryCache::new(InMemoryOptions::default()));
+    let values: Arc<Vec<String>> = Arc::new(
+        [3, 100, 9_000, 20_000]
+            .iter()
+            .enumerate()
+            .map(|(i, &len)| char::from(b'a' + i as u8).to_string().repeat(len))
+            .collect(),
+    );
+    cache.set("k", &values[0], None).await.unwrap();
+    let writer = {
+        let (cache, values) = (Arc::clone(&cache), Arc::clone(&values));
+        tokio::spawn(async move {
+            for round in 0..4_000 {
+                cache
+                    .set("k", &values[round % values.len()], None)
+                    .await
+                    .unwrap();
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let (cache, values) = (Arc::clone(&cache), Arc::clone(&values));
+            tokio::spawn(async move {
+                for _ in 0..4_000 {
+                    let seen = cache.get::<String>("k").await.unwrap().unwrap();
+                    assert!(
+                        values.contains(&seen),
+                        "a read saw {} bytes of a mix",
+                        seen.len()
+                    );
+                    tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    writer.await.unwrap();
+    for reader in readers {
+        reader.await.unwrap();
+    }
+}
