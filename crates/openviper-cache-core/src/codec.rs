@@ -11,6 +11,7 @@ use serde::de::value::{I64Deserializer, U64Deserializer};
 use serde::{Serialize, ser};
 
 use crate::error::{BoxError, CacheError, Result};
+use crate::lone_str::{LoneStr, lone_str};
 
 /// The two bytes that start a MessagePack-encoded value: 0xC1 (never valid MessagePack) and
 /// format version 1 (MessagePack with field names).
@@ -58,7 +59,10 @@ pub fn encode<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<Bytes> {
 /// ```
 pub fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T> {
     let decoded: std::result::Result<T, BoxError> = match bytes {
-        [0xC1, 0x01, rest @ ..] => rmp_serde::from_slice(rest).map_err(Into::into),
+        [0xC1, 0x01, rest @ ..] => match lone_str(rest) {
+            Some(string) => T::deserialize(LoneStr(string)).map_err(Into::into),
+            None => rmp_serde::from_slice(rest).map_err(Into::into),
+        },
         _ => match parse_integer(bytes) {
             Some(Integer::Signed(i)) => {
                 T::deserialize(I64Deserializer::<serde::de::value::Error>::new(i))

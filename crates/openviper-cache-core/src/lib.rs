@@ -12,6 +12,7 @@ mod capabilities;
 pub mod codec;
 mod error;
 mod ext;
+mod lone_str;
 mod manager;
 mod registry;
 mod settings;
