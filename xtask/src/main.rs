@@ -42,8 +42,13 @@ fn main() -> ExitCode {
 const USAGE: &str = "usage: cargo xtask <services up|down|status | test [cargo test args] | bench [--quick] | lint | ci>";
 
 /// The workspace root (xtask lives one level below it).
+///
+/// `cargo run` tells the binary where its manifest is; that is preferred to the path compiled
+/// in, because two checkouts sharing one target directory share one xtask binary.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest_dir
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
