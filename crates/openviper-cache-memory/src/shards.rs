@@ -54,6 +54,7 @@ impl Shards {
     }
 
     /// The shard holding `key`.
+    #[inline]
     pub(crate) fn of(&self, key: &str) -> &RwLock<Shard> {
         // The high half of the hash: the shard's own table indexes by a hash of its own seed.
         let index = (self.hasher.hash_one(key) >> 32) as usize & (self.shards.len() - 1);
