@@ -4,6 +4,10 @@
 //! it natively and other clients can read it. Every other value is stored as the marker
 //! [`MSGPACK_MARKER`] followed by `rmp_serde::to_vec_named`. 0xC1 is never valid MessagePack, so
 //! the two forms cannot be confused.
+//!
+//! Decoding a value that is one MessagePack string (the commonest cached value) takes a fast
+//! path that skips rmp-serde's general decoder; it gives every type the same answer rmp-serde
+//! would.
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
