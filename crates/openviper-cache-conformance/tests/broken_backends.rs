@@ -28,6 +28,18 @@ enum Flaw {
     AddAlwaysWins,
     LeaksOtherTypes,
     ListsEverything,
+    LendsOtherBytes,
+}
+
+impl Flaw {
+    /// Whether `read_now` reaches the inner cache: not for the flaws that live in `get_bytes`,
+    /// which typed reads must meet there.
+    fn reads_now(self) -> bool {
+        !matches!(
+            self,
+            Flaw::EmptyIsMiss | Flaw::LeaksOtherTypes | Flaw::SkipsValidation
+        )
+    }
 }
 
 #[derive(Deserialize)]
@@ -141,8 +153,22 @@ impl BaseCache for BrokenCache {
     async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
         self.inner.touch(key, ttl).await
     }
+    fn read_now(&self, key: &str, reader: &mut dyn FnMut(&[u8])) -> Option<Result<bool>> {
+        if !self.flaw.reads_now() {
+            return None;
+        }
+        if self.flaw == Flaw::LendsOtherBytes {
+            // Drops the last byte of what it lends.
+            return self.inner.read_now(key, &mut |bytes| {
+                reader(&bytes[..bytes.len().saturating_sub(1)]);
+            });
+        }
+        self.inner.read_now(key, reader)
+    }
     fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
+        self.inner
+            .capabilities()
+            .with_sync_read(self.flaw.reads_now())
     }
 }
 
@@ -214,4 +240,13 @@ async fn catches_values_that_change_type() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn catches_keys_ignoring_the_prefix() {
     caught("lists_everything", "keys::test_keys_prefix").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catches_a_read_now_that_lends_other_bytes() {
+    caught(
+        "lends_other_bytes",
+        "values::test_read_now_agrees_with_get_bytes",
+    )
+    .await;
 }

@@ -14,7 +14,8 @@ pub enum ClearScope {
 /// What a backend's `keys()`, `clear()`, `add()` and `incr()` really do.
 ///
 /// `Capabilities::default()` is the conservative answer: no listing, `clear()` wipes the whole
-/// store, nothing atomic, not shared between processes, no known value size limit.
+/// store, nothing atomic, not shared between processes, no known value size limit, no
+/// synchronous read.
 ///
 /// ```
 /// use openviper_cache_core::{Capabilities, ClearScope};
@@ -47,6 +48,10 @@ pub struct Capabilities {
     pub shared: bool,
     /// The largest value the store accepts, in bytes, where there is a limit.
     pub max_value_bytes: Option<usize>,
+    /// [`BaseCache::read_now`](crate::BaseCache::read_now) answers at once (an in-process
+    /// store): the typed `get` reads through it, and the conformance suite checks that it agrees
+    /// with `get_bytes`.
+    pub sync_read: bool,
 }
 
 impl Capabilities {
@@ -78,6 +83,11 @@ impl Capabilities {
     /// Sets [`Capabilities::max_value_bytes`].
     pub const fn with_max_value_bytes(mut self, value: Option<usize>) -> Self {
         self.max_value_bytes = value;
+        self
+    }
+    /// Sets [`Capabilities::sync_read`].
+    pub const fn with_sync_read(mut self, value: bool) -> Self {
+        self.sync_read = value;
         self
     }
 }

@@ -392,5 +392,6 @@ impl BaseCache for InMemoryCache {
             .with_atomic_incr(true)
             .with_shared(false)
             .with_max_value_bytes(self.max_value_bytes)
+            .with_sync_read(true)
     }
 }

@@ -59,6 +59,8 @@ pub enum Needs {
     MaxValueBytes,
     /// A prefix option (`key_prefix`) and a namespaced `clear()`.
     PrefixIsolation,
+    /// `read_now` answers at once.
+    SyncRead,
 }
 
 impl Needs {
@@ -75,6 +77,9 @@ impl Needs {
             Needs::PrefixIsolation if !has_prefix_option => Some("no key_prefix option here"),
             Needs::PrefixIsolation if caps.clear != ClearScope::Namespace => {
                 Some("clear() empties the whole store here")
+            }
+            Needs::SyncRead if !caps.sync_read => {
+                Some("no synchronous read_now here (typed reads use get_bytes)")
             }
             _ => None,
         }
@@ -118,6 +123,7 @@ pub const ALL: &[Check] = &[
     check!(values::test_empty_value, Nothing),
     check!(values::test_one_mebibyte_value, Nothing),
     check!(values::test_value_too_large, MaxValueBytes),
+    check!(values::test_read_now_agrees_with_get_bytes, SyncRead),
     check!(keys::test_invalid_keys_rejected_before_io, Nothing),
     check!(keys::test_longest_keys, Nothing),
     check!(keys::test_unicode_keys, Nothing),

@@ -1,12 +1,13 @@
 //! Values: typed round trips with exact types, the stored form, empty and large values.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use openviper_cache_core::codec::MSGPACK_MARKER;
 use openviper_cache_core::{BaseCache, Bytes, CacheError, CacheExt};
 use serde::{Deserialize, Serialize};
 
-use super::{ensure, ensure_eq};
+use super::{ensure, ensure_eq, eventually};
 use crate::context::{CheckResult, Ctx};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -200,6 +201,95 @@ pub async fn test_one_mebibyte_value(ctx: &Ctx) -> CheckResult {
         back.len()
     );
     Ok(())
+}
+
+/// What `read_now(key)` lent: the answer and every slice the reader was given.
+fn read_now_of(cache: &dyn BaseCache, key: &str) -> Result<(bool, Vec<Vec<u8>>), String> {
+    let mut lent = Vec::new();
+    match cache.read_now(key, &mut |bytes| lent.push(bytes.to_vec())) {
+        Some(Ok(hit)) => Ok((hit, lent)),
+        Some(Err(e)) => Err(format!("read_now({key:?}) failed: {e}")),
+        None => Err(format!(
+            "read_now({key:?}) gave None, but capabilities().sync_read says it answers"
+        )),
+    }
+}
+
+/// `read_now`, where the capabilities offer it, agrees with `get_bytes`: a hit lends the stored
+/// bytes exactly once (small, empty and 1 MiB values alike), a missing, deleted or expired key
+/// is a miss that lends nothing, and an invalid key is `InvalidKey`.
+pub async fn test_read_now_agrees_with_get_bytes(ctx: &Ctx) -> CheckResult {
+    let cache = ctx.cache();
+    let mut size = 1024 * 1024;
+    if let Some(limit) = cache.capabilities().max_value_bytes {
+        size = size.min(limit.saturating_sub(1024));
+    }
+    let values = [
+        ("small", Bytes::from_static(b"hello")),
+        ("empty", Bytes::new()),
+        (
+            "big",
+            Bytes::from((0..size).map(|i| (i % 251) as u8).collect::<Vec<u8>>()),
+        ),
+    ];
+    for (name, value) in &values {
+        let key = ctx.key(name);
+        cache.set_bytes(&key, value.clone(), None).await?;
+        let (hit, lent) = read_now_of(cache, &key)?;
+        ensure!(hit, "read_now missed the {name} value get_bytes has");
+        ensure_eq!(lent.len(), 1, "times the {name} value was lent");
+        ensure!(
+            lent[0] == value[..],
+            "read_now lent {} bytes for the {name} value of {} bytes, or other bytes",
+            lent[0].len(),
+            value.len()
+        );
+        ensure_eq!(
+            cache.get_bytes(&key).await?.as_deref(),
+            Some(&lent[0][..]),
+            "get_bytes beside read_now for the {name} value"
+        );
+    }
+    let typed = ctx.key("typed");
+    cache.set(&typed, "a string", None).await?;
+    ensure_eq!(
+        cache.get::<String>(&typed).await?.as_deref(),
+        Some("a string"),
+        "typed get through read_now"
+    );
+    ensure_eq!(
+        read_now_of(cache, &ctx.key("missing"))?,
+        (false, Vec::new()),
+        "read_now of a missing key"
+    );
+    let deleted = ctx.key("small");
+    cache.delete(&deleted).await?;
+    ensure_eq!(
+        read_now_of(cache, &deleted)?,
+        (false, Vec::new()),
+        "read_now after delete"
+    );
+    let short = ctx.key("short");
+    cache
+        .set_bytes(
+            &short,
+            Bytes::from_static(b"soon gone"),
+            Some(Duration::from_millis(200)),
+        )
+        .await?;
+    let expired = eventually(Duration::from_secs(6), || {
+        let answer = read_now_of(cache, &short);
+        async move { Ok(answer? == (false, Vec::new())) }
+    })
+    .await?;
+    ensure!(
+        expired,
+        "read_now still lends an entry 6 s after its 200 ms TTL"
+    );
+    match cache.read_now("bad key", &mut |_| {}) {
+        Some(Err(CacheError::InvalidKey { .. })) => Ok(()),
+        other => Err(format!("read_now of an invalid key gave {other:?}").into()),
+    }
 }
 
 /// A value over the store's limit is `ValueTooLarge`, nothing is written, and the key's old
