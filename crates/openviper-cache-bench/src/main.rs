@@ -19,7 +19,7 @@ use crate::report::Table;
 use crate::workload::{Measurement, Mix, TASKS, Target, keys, prefill, run_tasks, value};
 
 /// Each (target, mode) runs this many times, interleaved with the others; the median counts.
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 
 struct Args {
     out: Option<PathBuf>,

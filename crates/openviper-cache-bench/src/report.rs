@@ -1,6 +1,6 @@
 //! The table `cargo xtask bench` prints and writes to docs/performance.md.
 
-use crate::Args;
+use crate::{Args, ROUNDS};
 use crate::workload::{KEYS, Measurement, Mix, TASKS, VALUE_BYTES};
 
 /// One line of the table.
@@ -94,7 +94,7 @@ impl Table {
     pub(crate) fn render(&self, args: &Args) -> String {
         let mut out = String::new();
         out.push_str(&format!(
-            "Workload: {KEYS} keys, {VALUE_BYTES}-byte values, 90 % get / 10 % set, prefilled; sequential = 1 task, concurrent = {TASKS} tasks on a 2-worker tokio runtime. ops/s is the median of 3 interleaved rounds; p50/p99 from every 8th operation of all rounds.{}\n\n",
+            "Workload: {KEYS} keys, {VALUE_BYTES}-byte values, 90 % get / 10 % set, prefilled; sequential = 1 task, concurrent = {TASKS} tasks on a 2-worker tokio runtime. ops/s is the median of {ROUNDS} interleaved rounds; p50/p99 from every 8th operation of all rounds.{}\n\n",
             if args.quick { " QUICK RUN (a tenth of the operations)." } else { "" }
         ));
         out.push_str("| backend | client | mode | ops/s | p50 µs | p99 µs | ours/raw |\n");
