@@ -1,7 +1,7 @@
 //! The table `cargo xtask bench` prints and writes to docs/performance.md.
 
-use crate::{Args, ROUNDS};
 use crate::workload::{KEYS, Measurement, Mix, TASKS, VALUE_BYTES};
+use crate::{Args, ROUNDS};
 
 /// One line of the table.
 pub(crate) struct Row {

@@ -15,6 +15,7 @@ type Error = rmp_serde::decode::Error;
 
 /// The string when `payload` (the bytes after the stored form's marker) is exactly one
 /// MessagePack string of valid UTF-8; `None` sends the payload down rmp-serde's general path.
+#[inline]
 pub(crate) fn lone_str(payload: &[u8]) -> Option<&str> {
     let (&marker, rest) = payload.split_first()?;
     let (len, data) = match marker {
