@@ -193,6 +193,11 @@ async fn bench_memory(table: &mut Table, ops: u64) -> Result<(), String> {
             quick_cache::sync::Cache::new(100_000),
         )),
     };
+    let borrowed_floor = Entry {
+        client: BORROWED_FLOOR_CLIENT,
+        raw: false,
+        target: Arc::new(memory::RawShardedBorrowedDecode::new(100_000)),
+    };
     let moka = Entry {
         client: "moka 0.12 sync holding Bytes (raw, candidate)",
         raw: false,
@@ -213,26 +218,30 @@ async fn bench_memory(table: &mut Table, ops: u64) -> Result<(), String> {
             quick_typed,
             quick_copied,
             quick_decoded,
+            borrowed_floor,
             typed,
             raw_bytes,
             moka
         ]
     );
     let get_only = (true, Mix::GetOnly);
-    if let (Some(typed), Some(raw), Some(raw_typed), Some(copied), Some(floor)) = (
+    if let (Some(typed), Some(raw), Some(raw_typed), Some(copied), Some(floor), Some(borrowed)) = (
         table.ops(TYPED_CLIENT, get_only),
         table.raw_ops("memory", get_only),
         table.ops(TYPED_REFERENCE_CLIENT, get_only),
         table.ops(COPY_FLOOR_CLIENT, get_only),
         table.ops(TYPED_FLOOR_CLIENT, get_only),
+        table.ops(BORROWED_FLOOR_CLIENT, get_only),
     ) {
         table.notes.push(format!(
-            "InMemoryCache typed get, 64 tasks, get only: {:.2}x raw quick_cache's get of the same keys holding Bytes (a reference-count bump), {:.2}x its get holding String (a copy into an owned String, as a typed get returns), {:.2}x raw quick_cache's get followed by our codec's decode alone. For scale: raw + copy into an owned buffer, no decoding, is {:.2}x raw; raw + decode {:.2}x raw.",
+            "InMemoryCache typed get, 64 tasks, get only: {:.2}x raw quick_cache's get of the same keys holding Bytes (a reference-count bump), {:.2}x its get holding String (a copy into an owned String, as a typed get returns), {:.2}x raw quick_cache's get followed by our codec's decode alone, {:.2}x the borrowed-decode floor. For scale: raw + copy into an owned buffer, no decoding, is {:.2}x raw; raw + decode {:.2}x raw; the borrowed-decode floor (InMemoryCache's layout with no TTL, key check or trait object) {:.2}x raw.",
             typed / raw,
             typed / raw_typed,
             typed / floor,
+            typed / borrowed,
             copied / raw,
             floor / raw,
+            borrowed / raw,
         ));
     }
     Ok(())
@@ -245,6 +254,10 @@ const TYPED_REFERENCE_CLIENT: &str = "quick_cache 0.7 holding String (raw, typed
 
 /// Raw quick_cache plus our decode: what a typed get costs before any of our own code.
 const TYPED_FLOOR_CLIENT: &str = "quick_cache 0.7 holding Bytes + codec::decode (raw + decode)";
+
+/// Our layout and decode with none of the API around them: the floor of a borrowing typed get.
+const BORROWED_FLOOR_CLIENT: &str =
+    "quick_cache 0.7 unsync in 16 shards + codec::decode under the read lock (borrowed decode)";
 
 /// Raw quick_cache plus a copy of each hit: owning the value, before any decoding.
 const COPY_FLOOR_CLIENT: &str = "quick_cache 0.7 holding Bytes + copy to a Vec (raw + copy)";
