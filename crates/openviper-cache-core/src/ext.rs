@@ -47,6 +47,10 @@ use crate::validation::{validate_cache_key, validate_cache_keys};
 pub trait CacheExt: BaseCache {
     /// The value of `key` decoded as `T`, or `None` when missing. Bytes of another type or
     /// another program are [`CacheError::Deserialize`], and the entry is kept.
+    ///
+    /// On an in-process backend `T` is decoded from the stored bytes through
+    /// [`BaseCache::read_now`], possibly under the backend's lock: `T`'s `Deserialize` must not
+    /// use the cache itself.
     fn get<T: DeserializeOwned>(
         &self,
         key: &str,
