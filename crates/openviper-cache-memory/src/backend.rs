@@ -15,7 +15,7 @@ use openviper_cache_core::{
 };
 use smol_str::SmolStr;
 
-use crate::entry::{Entry, EntryWeighter, deadline};
+use crate::entry::{Entry, EntryWeighter, deadline, now};
 use crate::options::{DEFAULT_TTL, InMemoryOptions};
 use crate::shards::Shards;
 
@@ -104,7 +104,7 @@ impl InMemoryCache {
             map,
             default_ttl: options.ttl.unwrap_or(DEFAULT_TTL),
             max_value_bytes,
-            created: Instant::now(),
+            created: now(),
             last_sweep_ms: AtomicU64::new(0),
         }
     }
@@ -216,7 +216,7 @@ impl InMemoryCache {
             let key = SmolStr::new(key);
             shard.write().insert(key, entry);
         }
-        self.maybe_sweep(Instant::now());
+        self.maybe_sweep(now());
     }
 }
 
@@ -270,7 +270,7 @@ impl BaseCache for InMemoryCache {
     }
 
     async fn keys(&self, prefix: &str) -> Result<Vec<String>> {
-        let now = Instant::now();
+        let now = now();
         let mut keys = Vec::new();
         for shard in self.map.all() {
             let mut expired = Vec::new();
@@ -317,7 +317,7 @@ impl BaseCache for InMemoryCache {
         validate_cache_key(key)?;
         // An add never replaces a value, so a refused one leaves the old value alone.
         self.fits(key, &value)?;
-        let now = Instant::now();
+        let now = now();
         let lifetime = self.lifetime(ttl);
         let created = (lifetime != Lifetime::Expired).then(|| {
             let entry = Entry {
@@ -340,7 +340,7 @@ impl BaseCache for InMemoryCache {
 
     async fn incr(&self, key: &str, delta: i64) -> Result<i64> {
         validate_cache_key(key)?;
-        let now = Instant::now();
+        let now = now();
         let mut entries = self.map.of(key).write();
         if let Some(mut current) = entries.peek_mut(key)
             && current.is_live_at(now)
@@ -368,7 +368,7 @@ impl BaseCache for InMemoryCache {
 
     async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
         validate_cache_key(key)?;
-        let now = Instant::now();
+        let now = now();
         let lifetime = self.lifetime(ttl);
         let mut entries = self.map.of(key).write();
         let Some(mut current) = entries.peek_mut(key) else {
