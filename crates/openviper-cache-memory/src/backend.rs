@@ -32,8 +32,9 @@ const LEND_UNDER_LOCK_MAX: usize = 8 * 1024;
 /// Reads take a shard read lock only (no global lock). A typed hit is a lookup and a decode
 /// straight from the stored [`Bytes`] under that lock (values over 8 KiB: a reference-count bump,
 /// and the decode after the lock is released); `get_bytes` is a lookup and a reference-count
-/// bump. `add`, `incr` and `touch` run under the key's shard write lock, so they are atomic. The map never holds more than `max_entries` entries (nor more than
-/// `max_bytes` bytes when set): the least useful entries are evicted first (CLOCK-Pro).
+/// bump. `add`, `incr` and `touch` run under the key's shard write lock, so they are atomic.
+/// The map never holds more than `max_entries` entries (nor more than `max_bytes` bytes when
+/// set): the least useful entries are evicted first (CLOCK-Pro).
 ///
 /// ```
 /// use std::time::Duration;

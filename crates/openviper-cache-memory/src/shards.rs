@@ -26,7 +26,6 @@ pub(crate) struct Shards {
     shards: Box<[RwLock<Shard>]>,
     hasher: DefaultHashBuilder,
     capacity: u64,
-    smallest_shard_capacity: u64,
 }
 
 impl Shards {
@@ -49,7 +48,6 @@ impl Shards {
             shards,
             hasher: DefaultHashBuilder::default(),
             capacity,
-            smallest_shard_capacity: capacity / count,
         }
     }
 
@@ -73,7 +71,8 @@ impl Shards {
 
     /// The weight the smallest shard holds at most.
     pub(crate) fn smallest_shard_capacity(&self) -> u64 {
-        self.smallest_shard_capacity
+        // The parts differ by at most one; the remainder goes to the first shards.
+        self.capacity / self.shards.len() as u64
     }
 
     /// Entries held.
