@@ -91,23 +91,30 @@ impl Target for RawQuickCacheTyped {
     }
 }
 
+/// `value` in the stored form, as the typed `set` writes it.
+fn stored_form(key: &str, value: &str) -> Result<Bytes, String> {
+    openviper_cache::codec::encode(key, value).map_err(|e| e.to_string())
+}
+
+/// Decodes a hit as the typed `get::<String>` does; `true` on a hit.
+fn decode_hit(key: &str, hit: Option<&[u8]>) -> Result<bool, String> {
+    let value: Option<String> = hit
+        .map(|bytes| openviper_cache::codec::decode(key, bytes))
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    Ok(value.is_some())
+}
+
 /// Raw quick_cache holding values in our stored form, and our codec around it: the floor of a
 /// typed get on these values (no key check, no TTL, no trait object).
 pub(crate) struct RawQuickCacheDecoded(pub(crate) quick_cache::sync::Cache<String, Bytes>);
 
 impl Target for RawQuickCacheDecoded {
     async fn get(&self, key: &str) -> Result<bool, String> {
-        let value: Option<String> = self
-            .0
-            .get(key)
-            .map(|bytes| openviper_cache::codec::decode(key, &bytes))
-            .transpose()
-            .map_err(|e| e.to_string())?;
-        Ok(value.is_some())
+        decode_hit(key, self.0.get(key).as_deref())
     }
     async fn set(&self, key: &str, value: &str) -> Result<(), String> {
-        let encoded = openviper_cache::codec::encode(key, value).map_err(|e| e.to_string())?;
-        self.0.insert(key.to_owned(), encoded);
+        self.0.insert(key.to_owned(), stored_form(key, value)?);
         Ok(())
     }
 }
@@ -141,16 +148,10 @@ impl RawShardedBorrowedDecode {
 
 impl Target for RawShardedBorrowedDecode {
     async fn get(&self, key: &str) -> Result<bool, String> {
-        let shard = self.shard(key).read();
-        let value: Option<String> = shard
-            .get(key)
-            .map(|bytes| openviper_cache::codec::decode(key, bytes))
-            .transpose()
-            .map_err(|e| e.to_string())?;
-        Ok(value.is_some())
+        decode_hit(key, self.shard(key).read().get(key).map(|bytes| &bytes[..]))
     }
     async fn set(&self, key: &str, value: &str) -> Result<(), String> {
-        let encoded = openviper_cache::codec::encode(key, value).map_err(|e| e.to_string())?;
+        let encoded = stored_form(key, value)?;
         self.shard(key).write().insert(key.to_owned(), encoded);
         Ok(())
     }
