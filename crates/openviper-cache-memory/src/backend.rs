@@ -13,11 +13,11 @@ use openviper_cache_core::{
     BackendConfig, BaseCache, Bytes, CacheError, Capabilities, ClearScope, Result, async_trait,
     validate_cache_key,
 };
-use smol_str::SmolStr;
 
 use crate::entry::{Entry, EntryWeighter, deadline, now};
 use crate::options::{DEFAULT_TTL, InMemoryOptions};
 use crate::shards::Shards;
+use crate::value::StoredValue;
 
 /// How often, at most, a write sweeps expired entries out of the whole map.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
@@ -156,7 +156,8 @@ impl InMemoryCache {
     /// the old value, so that no stale value outlives it.
     fn check_size(&self, key: &str, value: &Bytes) -> Result<()> {
         self.fits(key, value).inspect_err(|_| {
-            self.map.of(key).write().remove(key);
+            let (shard, key) = self.map.locate(key);
+            shard.write().remove(&key);
         })
     }
 
@@ -178,11 +179,11 @@ impl InMemoryCache {
     }
 
     /// `read` applied to the live value of `key`, under the shard's read lock.
-    fn read<R>(&self, key: &str, read: impl FnOnce(&Bytes) -> R) -> Result<Option<R>> {
-        let shard = self.map.of(key);
+    fn read<R>(&self, key: &str, read: impl FnOnce(&StoredValue) -> R) -> Result<Option<R>> {
+        let (shard, lookup) = self.map.locate(key);
         let expired = {
             let entries = shard.read();
-            match entries.get(key) {
+            match entries.get(&lookup) {
                 Some(entry) if entry.is_live() => return Ok(Some(read(&entry.value))),
                 Some(entry) => Some(entry.expires_at),
                 None => None,
@@ -192,7 +193,7 @@ impl InMemoryCache {
             // Only remove the expired entry we saw, never a fresh one written meanwhile.
             shard
                 .write()
-                .remove_if(key, |current| current.expires_at == seen);
+                .remove_if(&lookup, |current| current.expires_at == seen);
         }
         // Every stored key passed validation when it was written, so a hit needs no check: only
         // a miss has to tell an invalid key (an error) from an absent one.
@@ -202,19 +203,19 @@ impl InMemoryCache {
 
     /// The live value of `key`.
     fn lookup(&self, key: &str) -> Result<Option<Bytes>> {
-        self.read(key, Bytes::clone)
+        self.read(key, StoredValue::to_bytes)
     }
 
     fn insert(&self, key: &str, value: Bytes, lifetime: Lifetime) {
-        let shard = self.map.of(key);
+        let (shard, key) = self.map.locate(key);
         if lifetime == Lifetime::Expired {
-            shard.write().remove(key);
+            shard.write().remove(&key);
         } else {
             let entry = Entry {
-                value,
+                value: value.into(),
                 expires_at: deadline(lifetime),
             };
-            let key = SmolStr::new(key);
+            let key = key.to_stored();
             shard.write().insert(key, entry);
         }
         self.maybe_sweep(now());
@@ -228,12 +229,11 @@ impl BaseCache for InMemoryCache {
     }
 
     fn read_now(&self, key: &str, reader: &mut dyn FnMut(&[u8])) -> Option<Result<bool>> {
-        let read = self.read(key, |value| {
-            if value.len() <= LEND_UNDER_LOCK_MAX {
-                reader(value);
+        let read = self.read(key, |value| match value {
+            StoredValue::Shared(large) if large.len() > LEND_UNDER_LOCK_MAX => Some(large.clone()),
+            small => {
+                reader(small.as_slice());
                 None
-            } else {
-                Some(value.clone())
             }
         });
         Some(read.map(|hit| match hit {
@@ -255,7 +255,8 @@ impl BaseCache for InMemoryCache {
 
     async fn delete(&self, key: &str) -> Result<bool> {
         validate_cache_key(key)?;
-        let removed = self.map.of(key).write().remove(key);
+        let (shard, key) = self.map.locate(key);
+        let removed = shard.write().remove(&key);
         Ok(removed.is_some_and(|(_, entry)| entry.is_live()))
     }
 
@@ -278,14 +279,14 @@ impl BaseCache for InMemoryCache {
             for (key, entry) in shard.read().iter() {
                 if !entry.is_live_at(now) {
                     expired.push(key.clone());
-                } else if key.starts_with(prefix) {
-                    keys.push(key.to_string());
+                } else if key.as_str().starts_with(prefix) {
+                    keys.push(key.as_str().to_owned());
                 }
             }
             if !expired.is_empty() {
                 let mut entries = shard.write();
                 for key in expired {
-                    entries.remove_if(&key, |entry| !entry.is_live_at(now));
+                    entries.remove_if(&key.as_lookup(), |entry| !entry.is_live_at(now));
                 }
             }
         }
@@ -320,21 +321,22 @@ impl BaseCache for InMemoryCache {
         self.fits(key, &value)?;
         let now = now();
         let lifetime = self.lifetime(ttl);
-        let created = (lifetime != Lifetime::Expired).then(|| {
-            let entry = Entry {
-                value,
-                expires_at: deadline(lifetime),
-            };
-            (SmolStr::new(key), entry)
+        let created = (lifetime != Lifetime::Expired).then(|| Entry {
+            value: value.into(),
+            expires_at: deadline(lifetime),
         });
-        let mut entries = self.map.of(key).write();
-        if entries.peek(key).is_some_and(|entry| entry.is_live_at(now)) {
+        let (shard, key) = self.map.locate(key);
+        let mut entries = shard.write();
+        if entries
+            .peek(&key)
+            .is_some_and(|entry| entry.is_live_at(now))
+        {
             return Ok(false);
         }
         match created {
-            Some((key, entry)) => entries.insert(key, entry),
+            Some(entry) => entries.insert(key.to_stored(), entry),
             // Added and expired at once: what is left is the key's absence.
-            None => drop(entries.remove(key)),
+            None => drop(entries.remove(&key)),
         }
         Ok(true)
     }
@@ -342,11 +344,12 @@ impl BaseCache for InMemoryCache {
     async fn incr(&self, key: &str, delta: i64) -> Result<i64> {
         validate_cache_key(key)?;
         let now = now();
-        let mut entries = self.map.of(key).write();
-        if let Some(mut current) = entries.peek_mut(key)
+        let (shard, lookup) = self.map.locate(key);
+        let mut entries = shard.write();
+        if let Some(mut current) = entries.peek_mut(&lookup)
             && current.is_live_at(now)
         {
-            let next = parse_counter(&current.value)
+            let next = parse_counter(current.value.as_slice())
                 .ok_or_else(|| CacheError::NotAnInteger {
                     key: key.to_owned(),
                 })?
@@ -355,15 +358,15 @@ impl BaseCache for InMemoryCache {
                     key: key.to_owned(),
                     delta,
                 })?;
-            current.value = format_counter(next);
+            current.value = format_counter(next).into();
             return Ok(next);
         }
         // Absent or expired: the counter starts at 0, with the alias's default TTL.
         let created = Entry {
-            value: format_counter(delta),
+            value: format_counter(delta).into(),
             expires_at: deadline(self.lifetime(None)),
         };
-        entries.insert(SmolStr::new(key), created);
+        entries.insert(lookup.to_stored(), created);
         Ok(delta)
     }
 
@@ -371,8 +374,9 @@ impl BaseCache for InMemoryCache {
         validate_cache_key(key)?;
         let now = now();
         let lifetime = self.lifetime(ttl);
-        let mut entries = self.map.of(key).write();
-        let Some(mut current) = entries.peek_mut(key) else {
+        let (shard, key) = self.map.locate(key);
+        let mut entries = shard.write();
+        let Some(mut current) = entries.peek_mut(&key) else {
             return Ok(false);
         };
         let live = current.is_live_at(now);
@@ -380,7 +384,7 @@ impl BaseCache for InMemoryCache {
             current.expires_at = deadline(lifetime);
         } else {
             drop(current);
-            entries.remove(key);
+            entries.remove(&key);
         }
         Ok(live)
     }

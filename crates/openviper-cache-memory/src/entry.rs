@@ -3,9 +3,10 @@
 use std::time::Duration;
 
 use coarsetime::Instant;
-use openviper_cache_core::Bytes;
 use openviper_cache_core::ttl::Lifetime;
-use smol_str::SmolStr;
+
+use crate::key::StoredKey;
+use crate::value::StoredValue;
 
 /// TTLs longer than this never expire (the coarse clock's durations stop at 2^32 s).
 const LONGEST_TTL: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
@@ -17,7 +18,7 @@ const LONGEST_TTL: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 /// hit checks one.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
-    pub(crate) value: Bytes,
+    pub(crate) value: StoredValue,
     pub(crate) expires_at: Option<Instant>,
 }
 
@@ -64,10 +65,10 @@ pub(crate) struct EntryWeighter {
     pub(crate) min_weight: u64,
 }
 
-impl quick_cache::Weighter<SmolStr, Entry> for EntryWeighter {
-    fn weight(&self, key: &SmolStr, entry: &Entry) -> u64 {
+impl quick_cache::Weighter<StoredKey, Entry> for EntryWeighter {
+    fn weight(&self, key: &StoredKey, entry: &Entry) -> u64 {
         if self.by_bytes {
-            ((key.len() + entry.value.len()) as u64).max(self.min_weight)
+            ((key.as_str().len() + entry.value.len()) as u64).max(self.min_weight)
         } else {
             1
         }

@@ -3,8 +3,10 @@
 
 mod backend;
 mod entry;
+mod key;
 mod options;
 mod shards;
+mod value;
 
 pub use backend::InMemoryCache;
 pub use options::{DEFAULT_MAX_ENTRIES, DEFAULT_TTL, InMemoryOptions};

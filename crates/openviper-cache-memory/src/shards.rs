@@ -5,25 +5,51 @@
 //! shard's read lock: no reference-count traffic on the value, which on a hit costs as much as
 //! the decode's copy.
 
-use std::hash::BuildHasher;
+use std::sync::PoisonError;
 
-use parking_lot::RwLock;
+use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard, ShardedLockWriteGuard};
 use quick_cache::DefaultHashBuilder;
-use smol_str::SmolStr;
 
 use crate::entry::{Entry, EntryWeighter};
+use crate::key::{CarriedHash, Lookup, StoredKey};
 
 /// One shard: a bounded CLOCK-Pro map.
-pub(crate) type Shard = quick_cache::unsync::Cache<SmolStr, Entry, EntryWeighter>;
+pub(crate) type Shard = quick_cache::unsync::Cache<StoredKey, Entry, EntryWeighter, CarriedHash>;
 
 /// Shards per core when the cache is large enough (as quick_cache's own sync cache does).
 const SHARDS_PER_CORE: usize = 4;
 /// Fewer shards rather than shards smaller than this many entries.
 const MIN_SHARD_ENTRIES: u64 = 32;
 
+/// A shard's lock: a reader lock per thread slot, so that readers on different cores never
+/// write to the same cache line; a writer takes every slot.
+///
+/// Every read takes this lock, and with one lock word per shard, that word moved between the
+/// cores on most reads. No poisoning: nothing is left half-changed by a panic under the write
+/// lock (quick_cache's own operations), and a read lock does not poison.
+pub(crate) struct ShardLock(ShardedLock<Shard>);
+
+impl ShardLock {
+    fn new(shard: Shard) -> Self {
+        Self(ShardedLock::new(shard))
+    }
+
+    /// The shard, shared.
+    #[inline]
+    pub(crate) fn read(&self) -> ShardedLockReadGuard<'_, Shard> {
+        self.0.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The shard, exclusively.
+    #[inline]
+    pub(crate) fn write(&self) -> ShardedLockWriteGuard<'_, Shard> {
+        self.0.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 /// `2^n` shards; a key's shard is picked from its hash.
 pub(crate) struct Shards {
-    shards: Box<[RwLock<Shard>]>,
+    shards: Box<[ShardLock]>,
     hasher: DefaultHashBuilder,
     capacity: u64,
 }
@@ -41,7 +67,14 @@ impl Shards {
         let shards = (0..count)
             .map(|i| {
                 let entries = usize::try_from(part(max_entries, i)).unwrap_or(usize::MAX);
-                RwLock::new(Shard::with_weighter(entries, part(capacity, i), weighter))
+                let shard = Shard::with(
+                    entries,
+                    part(capacity, i),
+                    weighter,
+                    CarriedHash,
+                    Default::default(),
+                );
+                ShardLock::new(shard)
             })
             .collect();
         Self {
@@ -51,16 +84,18 @@ impl Shards {
         }
     }
 
-    /// The shard holding `key`.
+    /// The shard holding `key`, and `key` hashed for it.
     #[inline]
-    pub(crate) fn of(&self, key: &str) -> &RwLock<Shard> {
-        // The high half of the hash: the shard's own table indexes by a hash of its own seed.
-        let index = (self.hasher.hash_one(key) >> 32) as usize & (self.shards.len() - 1);
-        &self.shards[index]
+    pub(crate) fn locate<'a>(&self, key: &'a str) -> (&ShardLock, Lookup<'a>) {
+        let lookup = Lookup::new(key, &self.hasher);
+        // The high half of the hash: the shard's table indexes by the low bits and tags by the
+        // top seven, so the bits that pick the shard stay out of both.
+        let index = (lookup.hash() >> 32) as usize & (self.shards.len() - 1);
+        (&self.shards[index], lookup)
     }
 
     /// Every shard.
-    pub(crate) fn all(&self) -> &[RwLock<Shard>] {
+    pub(crate) fn all(&self) -> &[ShardLock] {
         &self.shards
     }
 
