@@ -1,12 +1,10 @@
 //! The in-memory backend beside the crate beneath it (quick_cache) and the other candidate
 //! measured for it (moka).
 
-use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use openviper_cache::{BaseCache, CacheExt};
-use parking_lot::RwLock;
 
 use crate::workload::Target;
 
@@ -115,44 +113,6 @@ impl Target for RawQuickCacheDecoded {
     }
     async fn set(&self, key: &str, value: &str) -> Result<(), String> {
         self.0.insert(key.to_owned(), stored_form(key, value)?);
-        Ok(())
-    }
-}
-
-/// quick_cache's single-threaded `unsync::Cache` in 16 shards behind `parking_lot` locks (the
-/// layout InMemoryCache uses), holding values in our stored form and decoding them under the
-/// read lock: the floor of a typed get that borrows the stored bytes, with none of the API's
-/// own work (no TTL check, no key check, no trait object).
-pub(crate) struct RawShardedBorrowedDecode {
-    shards: Box<[RwLock<quick_cache::unsync::Cache<String, Bytes>>]>,
-    hasher: quick_cache::DefaultHashBuilder,
-}
-
-impl RawShardedBorrowedDecode {
-    const SHARDS: usize = 16;
-
-    pub(crate) fn new(capacity: usize) -> Self {
-        Self {
-            shards: (0..Self::SHARDS)
-                .map(|_| RwLock::new(quick_cache::unsync::Cache::new(capacity / Self::SHARDS)))
-                .collect(),
-            hasher: quick_cache::DefaultHashBuilder::default(),
-        }
-    }
-
-    fn shard(&self, key: &str) -> &RwLock<quick_cache::unsync::Cache<String, Bytes>> {
-        let hash = self.hasher.hash_one(key);
-        &self.shards[(hash >> 32) as usize % Self::SHARDS]
-    }
-}
-
-impl Target for RawShardedBorrowedDecode {
-    async fn get(&self, key: &str) -> Result<bool, String> {
-        decode_hit(key, self.shard(key).read().get(key).map(|bytes| &bytes[..]))
-    }
-    async fn set(&self, key: &str, value: &str) -> Result<(), String> {
-        let encoded = stored_form(key, value)?;
-        self.shard(key).write().insert(key.to_owned(), encoded);
         Ok(())
     }
 }

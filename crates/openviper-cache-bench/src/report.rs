@@ -8,7 +8,6 @@ pub(crate) struct Row {
     backend: &'static str,
     client: &'static str,
     mode: (bool, Mix),
-    raw: bool,
     ops_per_sec: f64,
     p50_us: f64,
     p99_us: f64,
@@ -55,46 +54,51 @@ impl Table {
                 percentile(&latencies, 0.99),
             )
         };
-        let raw_ops = runs
-            .iter()
-            .find(|(_, raw, _)| *raw)
-            .map(|(_, _, m)| summarize(m).0);
+        let raw_runs = runs.iter().find(|(_, raw, _)| *raw).map(|(_, _, m)| m);
+        // Paired: each round's ratio is taken between runs a moment apart, so that a slow phase
+        // of the machine (they last seconds on a shared VM) skews one round, not the ratio.
+        let ratio_to_raw = |measurements: &[Measurement]| {
+            raw_runs.map(|raw| {
+                median(
+                    measurements
+                        .iter()
+                        .zip(raw)
+                        .map(|(ours, raw)| ours.ops_per_sec() / raw.ops_per_sec())
+                        .collect(),
+                )
+            })
+        };
         for (client, raw, measurements) in &runs {
             let (ops, p50, p99) = summarize(measurements);
             self.rows.push(Row {
                 backend,
                 client,
                 mode: (concurrent, mix),
-                raw: *raw,
                 ops_per_sec: ops,
                 p50_us: p50,
                 p99_us: p99,
-                ratio: if *raw { None } else { raw_ops.map(|r| ops / r) },
+                ratio: if *raw {
+                    None
+                } else {
+                    ratio_to_raw(measurements)
+                },
             });
         }
     }
 
-    /// The ops/s of `client` in `mode`, once its group is added.
-    pub(crate) fn ops(&self, client: &str, mode: (bool, Mix)) -> Option<f64> {
+    /// The ratio ours/raw of `client` in `mode`, once its group is added.
+    pub(crate) fn ratio(&self, client: &str, mode: (bool, Mix)) -> Option<f64> {
         self.rows
             .iter()
             .find(|row| row.client == client && row.mode == mode)
-            .map(|row| row.ops_per_sec)
-    }
-
-    /// The ops/s of `backend`'s raw client in `mode`.
-    pub(crate) fn raw_ops(&self, backend: &str, mode: (bool, Mix)) -> Option<f64> {
-        self.rows
-            .iter()
-            .find(|row| row.backend == backend && row.raw && row.mode == mode)
-            .map(|row| row.ops_per_sec)
+            .and_then(|row| row.ratio)
     }
 
     /// The markdown table and notes.
     pub(crate) fn render(&self, args: &Args) -> String {
         let mut out = String::new();
         out.push_str(&format!(
-            "Workload: {KEYS} keys, {VALUE_BYTES}-byte values, 90 % get / 10 % set, prefilled; sequential = 1 task, concurrent = {TASKS} tasks on a 2-worker tokio runtime. ops/s is the median of {ROUNDS} interleaved rounds; p50/p99 from every 8th operation of all rounds.{}\n\n",
+            "Workload: {KEYS} keys, {VALUE_BYTES}-byte values, 90 % get / 10 % set, prefilled; sequential = 1 task, concurrent = {TASKS} tasks on a 2-worker tokio runtime. ops/s is the median of {ROUNDS} interleaved rounds, ours/raw the median of the {ROUNDS} rounds' ratios; p50/p99 from every 8th operation of all rounds.{}\n\n",
             if args.quick { " QUICK RUN (a tenth of the operations)." } else { "" }
         ));
         out.push_str("| backend | client | mode | ops/s | p50 µs | p99 µs | ours/raw |\n");
