@@ -225,6 +225,41 @@ async fn values_on_both_sides_of_the_lending_limit_read_back_whole() {
     }
 }
 
+/// Values up to 110 bytes are held inside the entry, larger ones shared: every size around
+/// the limit reads back whole, typed and as bytes, as one key's value moves from one kind to the
+/// other and back, and counters (always inline) still count.
+#[tokio::test]
+async fn values_on_both_sides_of_the_inline_limit_read_back_whole() {
+    let cache = InMemoryCache::new(InMemoryOptions::default());
+    let sizes = (95..=125).chain((95..=125).rev());
+    for len in sizes {
+        let text = "x".repeat(len);
+        cache.set("text", &text, None).await.unwrap();
+        assert_eq!(
+            cache.get::<String>("text").await.unwrap(),
+            Some(text),
+            "{len}"
+        );
+        let raw = Bytes::from((0..len).map(|i| i as u8).collect::<Vec<u8>>());
+        cache.set_bytes("raw", raw.clone(), None).await.unwrap();
+        assert_eq!(cache.get_bytes("raw").await.unwrap(), Some(raw), "{len}");
+    }
+    cache
+        .set_bytes("n", Bytes::from(vec![b'7'; 200]), None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        cache.incr("n", 1).await,
+        Err(CacheError::NotAnInteger { .. })
+    ));
+    cache.set("n", &i64::MAX, None).await.unwrap();
+    assert_eq!(cache.incr("n", -1).await.unwrap(), i64::MAX - 1);
+    assert_eq!(
+        cache.get_bytes("n").await.unwrap().as_deref(),
+        Some((i64::MAX - 1).to_string().as_bytes())
+    );
+}
+
 /// A value type whose decoding panics.
 #[derive(Debug)]
 struct Explodes;
@@ -262,7 +297,7 @@ async fn a_panicking_decoder_leaves_the_shard_usable() {
 async fn typed_reads_racing_writes_see_whole_values() {
     let cache = Arc::new(InMemoryCache::new(InMemoryOptions::default()));
     let values: Arc<Vec<String>> = Arc::new(
-        [3, 100, 9_000, 20_000]
+        [3, 100, 200, 9_000, 20_000]
             .iter()
             .enumerate()
             .map(|(i, &len)| char::from(b'a' + i as u8).to_string().repeat(len))
