@@ -61,7 +61,7 @@ pub fn encode<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<Bytes> {
 /// assert!(decode::<u64>("k", &encode("k", "123").unwrap()).is_err());
 /// assert!(decode::<String>("k", b"\xff\xfe").is_err());
 /// ```
-#[inline]
+#[inline(always)]
 pub fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T> {
     // The commonest value first, with nothing else of the decoder in its way.
     if let [0xC1, 0x01, rest @ ..] = bytes

@@ -14,7 +14,7 @@ use openviper_cache_core::{
     validate_cache_key,
 };
 
-use crate::entry::{Entry, EntryWeighter, deadline, now};
+use crate::entry::{Deadline, Entry, EntryWeighter, now};
 use crate::options::{DEFAULT_TTL, InMemoryOptions};
 use crate::shards::Shards;
 use crate::value::StoredValue;
@@ -185,7 +185,7 @@ impl InMemoryCache {
             let entries = shard.read();
             match entries.get(&lookup) {
                 Some(entry) if entry.is_live() => return Ok(Some(read(&entry.value))),
-                Some(entry) => Some(entry.expires_at),
+                Some(entry) => Some(entry.deadline),
                 None => None,
             }
         };
@@ -193,7 +193,7 @@ impl InMemoryCache {
             // Only remove the expired entry we saw, never a fresh one written meanwhile.
             shard
                 .write()
-                .remove_if(&lookup, |current| current.expires_at == seen);
+                .remove_if(&lookup, |current| current.deadline == seen);
         }
         // Every stored key passed validation when it was written, so a hit needs no check: only
         // a miss has to tell an invalid key (an error) from an absent one.
@@ -213,7 +213,7 @@ impl InMemoryCache {
         } else {
             let entry = Entry {
                 value: value.into(),
-                expires_at: deadline(lifetime),
+                deadline: Deadline::of(lifetime),
             };
             let key = key.to_stored();
             shard.write().insert(key, entry);
@@ -323,7 +323,7 @@ impl BaseCache for InMemoryCache {
         let lifetime = self.lifetime(ttl);
         let created = (lifetime != Lifetime::Expired).then(|| Entry {
             value: value.into(),
-            expires_at: deadline(lifetime),
+            deadline: Deadline::of(lifetime),
         });
         let (shard, key) = self.map.locate(key);
         let mut entries = shard.write();
@@ -364,7 +364,7 @@ impl BaseCache for InMemoryCache {
         // Absent or expired: the counter starts at 0, with the alias's default TTL.
         let created = Entry {
             value: format_counter(delta).into(),
-            expires_at: deadline(self.lifetime(None)),
+            deadline: Deadline::of(self.lifetime(None)),
         };
         entries.insert(lookup.to_stored(), created);
         Ok(delta)
@@ -381,7 +381,7 @@ impl BaseCache for InMemoryCache {
         };
         let live = current.is_live_at(now);
         if live && lifetime != Lifetime::Expired {
-            current.expires_at = deadline(lifetime);
+            current.deadline = Deadline::of(lifetime);
         } else {
             drop(current);
             entries.remove(&key);

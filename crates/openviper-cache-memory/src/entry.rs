@@ -11,26 +11,50 @@ use crate::value::StoredValue;
 /// TTLs longer than this never expire (the coarse clock's durations stop at 2^32 s).
 const LONGEST_TTL: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
-/// A value with its deadline (`None`: never expires).
-///
-/// Deadlines are read off the kernel's coarse monotonic clock (a few nanoseconds per read
-/// instead of ~25 for `std::time::Instant`, at a resolution of a few milliseconds), since every
-/// hit checks one.
+/// A value with its deadline.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
     pub(crate) value: StoredValue,
-    pub(crate) expires_at: Option<Instant>,
+    pub(crate) deadline: Deadline,
 }
 
 impl Entry {
     /// Whether the entry is live; the clock is read only for entries that can expire.
+    #[inline]
     pub(crate) fn is_live(&self) -> bool {
-        self.expires_at.is_none_or(|at| now() < at)
+        self.deadline == Deadline::NEVER || self.deadline.is_after(now())
     }
 
     /// Whether the entry is live at `now`.
     pub(crate) fn is_live_at(&self, now: Instant) -> bool {
-        self.expires_at.is_none_or(|at| now < at)
+        self.deadline.is_after(now)
+    }
+}
+
+/// When an entry expires, on the kernel's coarse monotonic clock (a few nanoseconds per read
+/// instead of ~25 for `std::time::Instant`, at a resolution of a few milliseconds), since every
+/// hit checks one. One word, where `Option<Instant>` takes two: every entry carries one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Deadline(u64);
+
+impl Deadline {
+    /// Never expires: later than any instant the clock reaches in a hundred years of uptime.
+    pub(crate) const NEVER: Self = Self(u64::MAX);
+
+    /// When an entry written now with `lifetime` expires; now for already expired.
+    pub(crate) fn of(lifetime: Lifetime) -> Self {
+        match lifetime {
+            Lifetime::Forever => Self::NEVER,
+            Lifetime::Expired => Self(now().as_u64()),
+            Lifetime::For(ttl) if ttl > LONGEST_TTL => Self::NEVER,
+            Lifetime::For(ttl) => Self((now() + coarsetime::Duration::from(ttl)).as_u64()),
+        }
+    }
+
+    /// Whether this deadline is still ahead at `now`.
+    #[inline]
+    pub(crate) fn is_after(self, now: Instant) -> bool {
+        now.as_u64() < self.0
     }
 }
 
@@ -42,16 +66,6 @@ impl Entry {
 #[inline]
 pub(crate) fn now() -> Instant {
     Instant::now_without_cache_update()
-}
-
-/// When an entry written now with `lifetime` expires. `Some(now)` for already expired.
-pub(crate) fn deadline(lifetime: Lifetime) -> Option<Instant> {
-    match lifetime {
-        Lifetime::Forever => None,
-        Lifetime::Expired => Some(now()),
-        Lifetime::For(ttl) if ttl > LONGEST_TTL => None,
-        Lifetime::For(ttl) => Some(now() + coarsetime::Duration::from(ttl)),
-    }
 }
 
 /// Weighs entries against the bound.
