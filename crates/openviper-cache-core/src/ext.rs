@@ -243,7 +243,7 @@ fn decode_now<C: BaseCache + ?Sized, T: DeserializeOwned>(
     cache: &C,
     key: &str,
 ) -> Option<Result<Option<T>>> {
-    let mut decoded = None;
-    let answer = cache.read_now(key, &mut |bytes| decoded = Some(decode(key, bytes)));
-    Some(answer?.and_then(|_| decoded.transpose()))
+    let mut decoded = Ok(None);
+    let answer = cache.read_now(key, &mut |bytes| decoded = decode(key, bytes).map(Some));
+    Some(answer?.and(decoded))
 }
