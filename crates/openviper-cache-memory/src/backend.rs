@@ -29,12 +29,15 @@ const LEND_UNDER_LOCK_MAX: usize = 8 * 1024;
 
 /// A bounded, concurrent in-process cache with per-entry TTL, on `quick_cache`.
 ///
-/// Reads take a shard read lock only (no global lock). A typed hit is a lookup and a decode
-/// straight from the stored [`Bytes`] under that lock (values over 8 KiB: a reference-count bump,
-/// and the decode after the lock is released); `get_bytes` is a lookup and a reference-count
-/// bump. `add`, `incr` and `touch` run under the key's shard write lock, so they are atomic.
-/// The map never holds more than `max_entries` entries (nor more than `max_bytes` bytes when
-/// set): the least useful entries are evicted first (CLOCK-Pro).
+/// Reads take a shard read lock only (no global lock), and that lock has one reader slot per
+/// thread, so readers on different cores write to no shared cache line. Values of up to 110
+/// bytes are held inside the map's entry, beside their key; larger ones as shared [`Bytes`]. A
+/// typed hit is a lookup and a decode straight from the stored bytes under the read lock
+/// (values over 8 KiB: a reference-count bump, and the decode after the lock is released);
+/// `get_bytes` hands out a copy of a small value and a reference-count bump of a larger one.
+/// `add`, `incr` and `touch` run under the key's shard write lock, so they are atomic. The map
+/// never holds more than `max_entries` entries (nor more than `max_bytes` bytes when set): the
+/// least useful entries are evicted first (CLOCK-Pro).
 ///
 /// ```
 /// use std::time::Duration;

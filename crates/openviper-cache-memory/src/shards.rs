@@ -1,9 +1,9 @@
 //! The map: quick_cache's single-threaded cache in shards, each behind its own lock.
 //!
 //! quick_cache's `sync::Cache` is the same layout, but a read there can only clone the value
-//! out. Owning the locks lets a typed read decode straight from the stored bytes under the
-//! shard's read lock: no reference-count traffic on the value, which on a hit costs as much as
-//! the decode's copy.
+//! out, and its locks have one word that every reader writes. Owning the shards lets a typed
+//! read decode straight from the stored bytes under the shard's read lock, with a lock whose
+//! readers on different cores write to different cache lines.
 
 use std::sync::PoisonError;
 
