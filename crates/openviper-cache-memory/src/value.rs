@@ -99,6 +99,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_pointer_width = "64")]
     fn an_entry_takes_120_bytes() {
         assert_eq!(std::mem::size_of::<StoredValue>(), 112);
         assert_eq!(std::mem::size_of::<crate::entry::Entry>(), 120);
