@@ -15,6 +15,8 @@ const CLUSTER_PORTS: [u16; 3] = [17001, 17002, 17003];
 const SENTINEL_PORT: u16 = 26379;
 /// The service name the sentinel knows the standalone server by.
 const SENTINEL_SERVICE: &str = "ovtest";
+/// A TLS-only redis-server, with a certificate from a CA generated here.
+const REDIS_TLS_PORT: u16 = 16380;
 
 /// What `up` made available.
 #[derive(Debug, Default)]
@@ -42,6 +44,10 @@ pub(crate) fn up() -> Result<Started> {
 
     if start_redis(REDIS_PORT, false)? {
         started.ours.push(pid_file(REDIS_PORT));
+    }
+    let tls = tls_files()?;
+    if start_redis_tls(&tls)? {
+        started.ours.push(pid_file(REDIS_TLS_PORT));
     }
     if start_sentinel()? {
         started.ours.push(pid_file(SENTINEL_PORT));
@@ -76,9 +82,21 @@ pub(crate) fn up() -> Result<Started> {
             "OPENVIPER_TEST_REDIS_SENTINEL_SERVICE".into(),
             SENTINEL_SERVICE.to_owned(),
         ),
+        (
+            "OPENVIPER_TEST_REDIS_TLS".into(),
+            format!("127.0.0.1:{REDIS_TLS_PORT}"),
+        ),
+        (
+            "OPENVIPER_TEST_REDIS_TLS_CA".into(),
+            tls.ca_cert.display().to_string(),
+        ),
+        (
+            "OPENVIPER_TEST_REDIS_TLS_OTHER_CA".into(),
+            tls.other_ca_cert.display().to_string(),
+        ),
     ]);
     println!(
-        "services up: redis 127.0.0.1:{REDIS_PORT}, sentinel 127.0.0.1:{SENTINEL_PORT}, redis cluster {:?} ({} started by this run)",
+        "services up: redis 127.0.0.1:{REDIS_PORT}, redis TLS 127.0.0.1:{REDIS_TLS_PORT}, sentinel 127.0.0.1:{SENTINEL_PORT}, redis cluster {:?} ({} started by this run)",
         CLUSTER_PORTS,
         started.ours.len()
     );
@@ -117,7 +135,7 @@ pub(crate) fn down(ours: &[PathBuf]) -> Result {
 
 /// Stops every server a `services up` started.
 pub(crate) fn down_all() -> Result {
-    let all: Vec<PathBuf> = [REDIS_PORT, SENTINEL_PORT]
+    let all: Vec<PathBuf> = [REDIS_PORT, REDIS_TLS_PORT, SENTINEL_PORT]
         .into_iter()
         .chain(CLUSTER_PORTS)
         .map(pid_file)
@@ -130,9 +148,17 @@ pub(crate) fn down_all() -> Result {
 
 /// Prints what is running.
 pub(crate) fn status() -> Result {
-    for port in [REDIS_PORT, SENTINEL_PORT].into_iter().chain(CLUSTER_PORTS) {
+    for port in [REDIS_PORT, REDIS_TLS_PORT, SENTINEL_PORT]
+        .into_iter()
+        .chain(CLUSTER_PORTS)
+    {
+        let answers = if port == REDIS_TLS_PORT {
+            tls_files().is_ok_and(|tls| pings_tls(&tls))
+        } else {
+            pings(port)
+        };
         let state = match read_pid(&pid_file(port)) {
-            Some(pid) if alive(pid) && pings(port) => format!("running (pid {pid})"),
+            Some(pid) if alive(pid) && answers => format!("running (pid {pid})"),
             Some(pid) if alive(pid) => format!("not answering (pid {pid})"),
             _ => "stopped".to_owned(),
         };
@@ -271,6 +297,149 @@ fn start_sentinel() -> Result<bool> {
         format!("the sentinel on port {SENTINEL_PORT} did not find its primary within 15 s")
     })?;
     Ok(true)
+}
+
+/// The certificates of the TLS server: a CA, the server's certificate it signed (for
+/// 127.0.0.1 and localhost), and a second CA that signed nothing (a "wrong CA" for tests).
+pub(crate) struct TlsFiles {
+    pub(crate) ca_cert: PathBuf,
+    pub(crate) other_ca_cert: PathBuf,
+    server_cert: PathBuf,
+    server_key: PathBuf,
+}
+
+/// Makes the certificates with the `openssl` CLI, once (kept under `target/xtask-services/tls`).
+fn tls_files() -> Result<TlsFiles> {
+    let dir = state_dir().join("tls");
+    let files = TlsFiles {
+        ca_cert: dir.join("ca.pem"),
+        other_ca_cert: dir.join("other-ca.pem"),
+        server_cert: dir.join("server.pem"),
+        server_key: dir.join("server.key"),
+    };
+    if [
+        &files.ca_cert,
+        &files.other_ca_cert,
+        &files.server_cert,
+        &files.server_key,
+    ]
+    .iter()
+    .all(|p| p.exists())
+    {
+        return Ok(files);
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let openssl = |args: &[&str]| {
+        crate::run(
+            Command::new("openssl")
+                .args(args)
+                .current_dir(&dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        )
+    };
+    for ca in ["ca", "other-ca"] {
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "3650",
+            "-subj",
+            &format!("/CN=openviper-cache test {ca}"),
+            "-keyout",
+            &format!("{ca}.key"),
+            "-out",
+            &format!("{ca}.pem"),
+        ])?;
+    }
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ])?;
+    std::fs::write(
+        dir.join("san.ext"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
+    )
+    .map_err(|e| format!("cannot write san.ext: {e}"))?;
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "3650",
+        "-extfile",
+        "san.ext",
+        "-out",
+        "server.pem",
+    ])?;
+    Ok(files)
+}
+
+/// Starts the TLS-only redis-server unless it already runs; `true` when this call started it.
+fn start_redis_tls(tls: &TlsFiles) -> Result<bool> {
+    let port = REDIS_TLS_PORT;
+    if read_pid(&pid_file(port)).is_some_and(alive) && pings_tls(tls) {
+        return Ok(false);
+    }
+    let dir = state_dir();
+    let mut command = Command::new("redis-server");
+    command.args([
+        "--port",
+        "0",
+        "--tls-port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+    ]);
+    command.args(["--save", "", "--appendonly", "no", "--daemonize", "yes"]);
+    command.arg("--tls-cert-file").arg(&tls.server_cert);
+    command.arg("--tls-key-file").arg(&tls.server_key);
+    command.arg("--tls-ca-cert-file").arg(&tls.ca_cert);
+    command.args(["--tls-auth-clients", "no"]);
+    command.arg("--dir").arg(&dir);
+    command.arg("--pidfile").arg(pid_file(port));
+    command
+        .arg("--logfile")
+        .arg(dir.join(format!("redis-{port}.log")));
+    crate::run(command.stdout(Stdio::null()))?;
+    wait_until(Duration::from_secs(15), || pings_tls(tls)).map_err(|()| {
+        format!("the TLS redis-server on port {port} did not answer PING within 15 s")
+    })?;
+    Ok(true)
+}
+
+fn pings_tls(tls: &TlsFiles) -> bool {
+    Command::new("redis-cli")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &REDIS_TLS_PORT.to_string(),
+            "--tls",
+            "--cacert",
+        ])
+        .arg(&tls.ca_cert)
+        .arg("ping")
+        .stderr(Stdio::null())
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "PONG")
 }
 
 fn create_cluster() -> Result {

@@ -11,7 +11,8 @@
 //! use openviper_cache_conformance::{conformance_main, Subject};
 //! use openviper_cache_memory as _; // link the backend's registration
 //!
-//! conformance_main!(|| Ok(Subject::new("openviper.cache.InMemoryCache", serde_json::json!({}))));
+//! const BACKEND: &str = "openviper.cache.InMemoryCache";
+//! conformance_main!(BACKEND, || Ok(Subject::new(BACKEND, serde_json::json!({}))));
 //! ```
 //!
 //! Each check builds its own cache through the registry, from the subject's backend name and
@@ -25,16 +26,18 @@ mod context;
 mod runner;
 
 pub use context::{CheckResult, Ctx, Failure, Subject};
-pub use runner::{REQUIRE_SERVICES_ENV, run_check, run_main};
+pub use runner::{Outcome, REQUIRE_SERVICES_ENV, run_check, run_main, run_suite};
 
 /// Expands to the `main` of a `harness = false` test target that runs the whole suite on the
-/// subject returned by `$subject` (a `fn() -> Result<Subject, String>`; `Err` names why the
-/// backend's server is not configured, which skips the suite unless `OPENVIPER_REQUIRE_SERVICES=1`).
+/// backend named `$backend` (its dotted name, which names the trials
+/// `services_<scheme>::family::test_x`) with the subject returned by `$subject` (a
+/// `fn() -> Result<Subject, String>`; `Err` names why the backend's server is not configured,
+/// which reports every trial as skipped, or as failed when `OPENVIPER_REQUIRE_SERVICES=1`).
 #[macro_export]
 macro_rules! conformance_main {
-    ($subject:expr) => {
+    ($backend:expr, $subject:expr $(,)?) => {
         fn main() -> ::std::process::ExitCode {
-            $crate::run_main($subject)
+            $crate::run_main($backend, $subject)
         }
     };
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use openviper_cache_core::ClearScope;
 
-use crate::checks::{ALL, Check};
+use crate::checks::{ALL, Check, Needs};
 use crate::context::{CheckResult, Ctx, Subject};
 
 /// When set to `1`, a subject whose server is not configured fails the suite instead of
@@ -21,8 +21,27 @@ fn services_required() -> bool {
     std::env::var(REQUIRE_SERVICES_ENV).is_ok_and(|v| v == "1")
 }
 
-/// Runs one check, by name, on `subject` in its own context; for a broken-backend test or a
-/// single check of a custom backend.
+/// How long the clean-up after a check may take.
+const CLEANUP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Runs `check` on `subject` in a fresh context, then removes what it wrote (pass or fail).
+async fn run_in_context(check: &Check, subject: Subject) -> CheckResult {
+    let ctx = Ctx::new(subject)?;
+    let outcome = match tokio::time::timeout(CHECK_TIMEOUT, (check.run)(&ctx)).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(format!("hung for {CHECK_TIMEOUT:?}").into()),
+    };
+    let cleaned = tokio::time::timeout(CLEANUP_TIMEOUT, ctx.clean_up()).await;
+    outcome?;
+    match cleaned {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(format!("removing what the check wrote failed: {error}").into()),
+        Err(_) => Err(format!("removing what the check wrote hung for {CLEANUP_TIMEOUT:?}").into()),
+    }
+}
+
+/// Runs one check, by name, on `subject` in its own context (and removes what it wrote); for
+/// a broken-backend test or a single check of a custom backend.
 ///
 /// ```
 /// use openviper_cache_conformance::{run_check, Subject};
@@ -39,47 +58,126 @@ pub async fn run_check(subject: &Subject, name: &str) -> CheckResult {
         .iter()
         .find(|c| c.name == name)
         .ok_or_else(|| format!("no check named {name}"))?;
-    let ctx = Ctx::new(subject.clone())?;
-    (check.run)(&ctx).await
+    run_in_context(check, subject.clone()).await
 }
 
-/// The `main` of a conformance test target: every check of [`crate::checks::ALL`] as a trial,
-/// those the backend's capabilities rule out reported as ignored with the reason. Use it
-/// through [`conformance_main!`](crate::conformance_main).
-pub fn run_main(subject: impl FnOnce() -> Result<Subject, String>) -> ExitCode {
+/// How one check of [`run_suite`] ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The backend kept the promise.
+    Passed,
+    /// It did not: why.
+    Failed(String),
+    /// The backend's capabilities rule the check out: why.
+    Skipped(&'static str),
+}
+
+/// Runs the whole suite on `subject` inside the caller's runtime (checks in parallel, those
+/// that empty the whole store alone) and reports each check as `(family::test_x, outcome)`:
+/// for programs that run the suite themselves, such as `ovcache conformance` or a test that
+/// checks what the suite leaves behind.
+///
+/// ```
+/// use openviper_cache_conformance::{Outcome, Subject, run_suite};
+/// use openviper_cache_memory as _;
+/// # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+/// # async fn main() {
+/// let subject = Subject::new("openviper.cache.InMemoryCache", serde_json::json!({}));
+/// let report = run_suite(&subject).await;
+/// assert!(report.iter().all(|(_, outcome)| !matches!(outcome, Outcome::Failed(_))));
+/// # }
+/// ```
+pub async fn run_suite(subject: &Subject) -> Vec<(&'static str, Outcome)> {
+    let caps = match Ctx::new(subject.clone()) {
+        Ok(ctx) => ctx.cache().capabilities(),
+        Err(err) => {
+            let why = format!("cannot build {}: {err}", subject.backend);
+            return ALL
+                .iter()
+                .map(|c| (c.name, Outcome::Failed(why.clone())))
+                .collect();
+        }
+    };
+    let clear_is_global = caps.clear == ClearScope::WholeStore;
+    let mut report: Vec<(&'static str, Outcome)> = Vec::with_capacity(ALL.len());
+    let mut parallel = tokio::task::JoinSet::new();
+    let mut alone = Vec::new();
+    for check in ALL {
+        if let Some(reason) = Needs::skip_reason_of(check.needs, &caps, subject) {
+            report.push((check.name, Outcome::Skipped(reason)));
+        } else if check.clears && clear_is_global {
+            alone.push(*check);
+        } else {
+            let (check, subject) = (*check, subject.clone());
+            parallel.spawn(async move { (check.name, run_in_context(&check, subject).await) });
+        }
+    }
+    let verdict = |result: CheckResult| match result {
+        Ok(()) => Outcome::Passed,
+        Err(failure) => Outcome::Failed(failure.to_string()),
+    };
+    while let Some(joined) = parallel.join_next().await {
+        match joined {
+            Ok((name, result)) => report.push((name, verdict(result))),
+            Err(panicked) => report.push(("?", Outcome::Failed(panicked.to_string()))),
+        }
+    }
+    for check in alone {
+        report.push((
+            check.name,
+            verdict(run_in_context(&check, subject.clone()).await),
+        ));
+    }
+    let order = |name: &str| ALL.iter().position(|c| c.name == name);
+    report.sort_by_key(|(name, _)| order(name));
+    report
+}
+
+/// The `main` of a conformance test target for `backend` (its dotted name): every check of
+/// [`crate::checks::ALL`] as a trial named `services_<scheme>::family::test_x`, those the
+/// backend's capabilities rule out reported as ignored with the reason. When `subject` says the
+/// server is not configured, every trial is reported under the same names, as ignored, or as
+/// failed when `OPENVIPER_REQUIRE_SERVICES=1`, so `cargo test services_redis` never runs zero
+/// trials. Use it through [`conformance_main!`](crate::conformance_main).
+pub fn run_main(backend: &str, subject: impl FnOnce() -> Result<Subject, String>) -> ExitCode {
     let args = Arguments::from_args();
+    let scheme = scheme(backend);
     let trials = match subject() {
-        Ok(subject) => trials_for(subject),
-        Err(reason) if services_required() => failing_trials(&format!(
-            "{REQUIRE_SERVICES_ENV}=1 but the server is not configured: {reason}"
-        )),
-        Err(reason) => skipped_trials(&format!("server not configured: {reason}")),
+        Ok(subject) => trials_for(&scheme, subject),
+        Err(reason) if services_required() => failing_trials(
+            &scheme,
+            &format!("{REQUIRE_SERVICES_ENV}=1 but the server is not configured: {reason}"),
+        ),
+        Err(reason) => skipped_trials(&scheme, &format!("server not configured: {reason}")),
     };
     libtest_mimic::run(&args, trials).exit_code()
 }
 
-fn trials_for(subject: Subject) -> Vec<Trial> {
+fn trials_for(scheme: &str, subject: Subject) -> Vec<Trial> {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
     {
         Ok(runtime) => Arc::new(runtime),
-        Err(err) => return failing_trials(&format!("cannot start a tokio runtime: {err}")),
+        Err(err) => {
+            return failing_trials(scheme, &format!("cannot start a tokio runtime: {err}"));
+        }
     };
     // Built once to read its capabilities; construction does not touch the network.
     let caps = match Ctx::new(subject.clone()) {
         Ok(ctx) => ctx.cache().capabilities(),
-        Err(err) => return failing_trials(&format!("cannot build {}: {err}", subject.backend)),
+        Err(err) => {
+            return failing_trials(scheme, &format!("cannot build {}: {err}", subject.backend));
+        }
     };
     // A whole-store clear would wipe the keys of checks running beside it: it runs alone.
     let exclusive = Arc::new(RwLock::new(()));
     let clear_is_global = caps.clear == ClearScope::WholeStore;
-    let has_prefix = subject.prefix_option.is_some();
     ALL.iter()
         .map(|check| {
-            let name = format!("{}::{}", scheme(&subject.backend), check.name);
-            if let Some(reason) = check.needs.skip_reason(&caps, has_prefix) {
+            let name = format!("{scheme}::{}", check.name);
+            if let Some(reason) = Needs::skip_reason_of(check.needs, &caps, &subject) {
                 return Trial::ignorable_test(name, move || Ok(Completion::ignored_with(reason)));
             }
             let (runtime, subject, exclusive) = (
@@ -96,14 +194,9 @@ fn trials_for(subject: Subject) -> Vec<Trial> {
                 } else {
                     _shared = exclusive.read();
                 }
-                runtime.block_on(async move {
-                    let ctx = Ctx::new(subject).map_err(|e| Failed::from(e.to_string()))?;
-                    match tokio::time::timeout(CHECK_TIMEOUT, (check.run)(&ctx)).await {
-                        Ok(Ok(())) => Ok(()),
-                        Ok(Err(failure)) => Err(Failed::from(failure.to_string())),
-                        Err(_) => Err(Failed::from(format!("hung for {CHECK_TIMEOUT:?}"))),
-                    }
-                })
+                runtime
+                    .block_on(run_in_context(&check, subject))
+                    .map_err(|failure| Failed::from(failure.to_string()))
             })
         })
         .collect()
@@ -116,20 +209,24 @@ fn scheme(backend: &str) -> String {
     format!("services_{}", short.to_ascii_lowercase())
 }
 
-fn failing_trials(message: &str) -> Vec<Trial> {
+fn failing_trials(scheme: &str, message: &str) -> Vec<Trial> {
     ALL.iter()
         .map(|check| {
             let message = message.to_owned();
-            Trial::test(check.name, move || Err(Failed::from(message)))
+            Trial::test(format!("{scheme}::{}", check.name), move || {
+                Err(Failed::from(message))
+            })
         })
         .collect()
 }
 
-fn skipped_trials(reason: &str) -> Vec<Trial> {
+fn skipped_trials(scheme: &str, reason: &str) -> Vec<Trial> {
     ALL.iter()
         .map(|check| {
             let reason = reason.to_owned();
-            Trial::ignorable_test(check.name, move || Ok(Completion::ignored_with(reason)))
+            Trial::ignorable_test(format!("{scheme}::{}", check.name), move || {
+                Ok(Completion::ignored_with(reason))
+            })
         })
         .collect()
 }

@@ -29,6 +29,8 @@ enum Flaw {
     LeaksOtherTypes,
     ListsEverything,
     LendsOtherBytes,
+    FoldsCase,
+    ServesStale,
 }
 
 impl Flaw {
@@ -60,6 +62,30 @@ struct BrokenCache {
     flaw: Flaw,
 }
 
+impl BrokenCache {
+    /// The key as the flawed store holds it: lower-cased by a case-folding store (as MySQL's
+    /// default collations compare).
+    fn k<'a>(&self, key: &'a str) -> std::borrow::Cow<'a, str> {
+        if self.flaw == Flaw::FoldsCase {
+            key.to_lowercase().into()
+        } else {
+            key.into()
+        }
+    }
+
+    /// The TTL the flawed store keeps: 2 s longer than asked for a store that serves stale
+    /// entries.
+    fn ttl(&self, ttl: Option<Duration>) -> Option<Duration> {
+        match (self.flaw, ttl) {
+            (Flaw::ServesStale, Some(ttl)) if !ttl.is_zero() => {
+                Some(ttl.saturating_add(Duration::from_secs(2)))
+            }
+            (Flaw::IgnoresTtl, _) => Some(openviper_cache_core::FOREVER),
+            _ => ttl,
+        }
+    }
+}
+
 fn build(config: &BackendConfig) -> Result<Arc<dyn BaseCache>> {
     let options: Options = config.options()?;
     Ok(Arc::new(BrokenCache {
@@ -79,7 +105,7 @@ impl BaseCache for BrokenCache {
         if self.flaw == Flaw::SkipsValidation && key.is_empty() {
             return Ok(None);
         }
-        let value = self.inner.get_bytes(key).await?;
+        let value = self.inner.get_bytes(&self.k(key)).await?;
         match (self.flaw, value) {
             (Flaw::EmptyIsMiss, Some(v)) if v.is_empty() => Ok(None),
             (Flaw::LeaksOtherTypes, Some(v)) if v.starts_with(b"\xc1") => {
@@ -89,18 +115,15 @@ impl BaseCache for BrokenCache {
         }
     }
     async fn set_bytes(&self, key: &str, value: Bytes, ttl: Option<Duration>) -> Result<()> {
-        let ttl = if self.flaw == Flaw::IgnoresTtl {
-            Some(openviper_cache_core::FOREVER)
-        } else {
-            ttl
-        };
         if self.flaw == Flaw::SkipsValidation && key.is_empty() {
             return Ok(());
         }
-        self.inner.set_bytes(key, value, ttl).await
+        self.inner
+            .set_bytes(&self.k(key), value, self.ttl(ttl))
+            .await
     }
     async fn delete(&self, key: &str) -> Result<bool> {
-        let removed = self.inner.delete(key).await?;
+        let removed = self.inner.delete(&self.k(key)).await?;
         Ok(removed || self.flaw == Flaw::DeleteAlwaysTrue)
     }
     async fn clear(&self) -> Result<()> {
@@ -118,7 +141,9 @@ impl BaseCache for BrokenCache {
         self.inner.keys(prefix).await
     }
     async fn get_many_bytes(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
-        let mut values = self.inner.get_many_bytes(keys).await?;
+        let folded: Vec<_> = keys.iter().map(|k| self.k(k)).collect();
+        let folded: Vec<&str> = folded.iter().map(|k| k.as_ref()).collect();
+        let mut values = self.inner.get_many_bytes(&folded).await?;
         if self.flaw == Flaw::ReversesGetMany {
             values.reverse();
         }
@@ -129,11 +154,13 @@ impl BaseCache for BrokenCache {
             self.inner.set_bytes(key, value, ttl).await?;
             return Ok(true);
         }
-        self.inner.add_bytes(key, value, ttl).await
+        self.inner
+            .add_bytes(&self.k(key), value, self.ttl(ttl))
+            .await
     }
     async fn incr(&self, key: &str, delta: i64) -> Result<i64> {
         if self.flaw != Flaw::LosesIncrements {
-            return self.inner.incr(key, delta).await;
+            return self.inner.incr(&self.k(key), delta).await;
         }
         // Read, yield, write: concurrent increments overwrite each other.
         let current: i64 = match self.inner.get_bytes(key).await? {
@@ -151,7 +178,7 @@ impl BaseCache for BrokenCache {
         Ok(next)
     }
     async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
-        self.inner.touch(key, ttl).await
+        self.inner.touch(&self.k(key), self.ttl(ttl)).await
     }
     fn read_now(&self, key: &str, reader: &mut dyn FnMut(&[u8])) -> Option<Result<bool>> {
         if !self.flaw.reads_now() {
@@ -163,7 +190,7 @@ impl BaseCache for BrokenCache {
                 reader(&bytes[..bytes.len().saturating_sub(1)]);
             });
         }
-        self.inner.read_now(key, reader)
+        self.inner.read_now(&self.k(key), reader)
     }
     fn capabilities(&self) -> Capabilities {
         self.inner
@@ -249,4 +276,16 @@ async fn catches_a_read_now_that_lends_other_bytes() {
         "values::test_read_now_agrees_with_get_bytes",
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catches_a_backend_that_folds_case() {
+    caught("folds_case", "keys::test_keys_are_exact").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catches_entries_served_past_their_ttl() {
+    caught("serves_stale", "ttl::test_expired_means_gone").await;
+    caught("serves_stale", "ttl::test_expiry").await;
+    caught("serves_stale", "ttl::test_sub_second_ttl").await;
 }

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 use crate::capabilities::Capabilities;
-use crate::codec::{format_counter, parse_counter};
-use crate::error::{CacheError, Result};
+use crate::counter::{format_counter, next_counter};
+use crate::error::Result;
 use crate::validation::{validate_cache_key, validate_cache_keys};
 
 /// The async cache API every backend implements, on raw bytes.
@@ -146,8 +146,10 @@ pub trait BaseCache: Send + Sync + std::fmt::Debug {
     }
 
     /// Adds `delta` to the integer under `key` and returns the new value. A missing key starts
-    /// at 0 and gets the alias default TTL; a value that is not an ASCII decimal `i64` is
-    /// [`CacheError::NotAnInteger`]; a result past `i64` is [`CacheError::Overflow`]; in both
+    /// at 0 and gets the alias default TTL; a value that is not the canonical ASCII decimal of
+    /// an `i64` ([`counter`](crate::counter): no `+`, no leading zeros, no `-0`) is
+    /// [`CacheError::NotAnInteger`](crate::CacheError::NotAnInteger); a result past `i64` is
+    /// [`CacheError::Overflow`](crate::CacheError::Overflow); in both
     /// error cases the value is untouched. `decr` is `incr` with a negative delta.
     ///
     /// The default is `get_bytes` then `set_bytes`: **not atomic** (concurrent increments can
@@ -155,18 +157,8 @@ pub trait BaseCache: Send + Sync + std::fmt::Debug {
     /// report `atomic_incr` in [`BaseCache::capabilities`], and keep the key's TTL.
     async fn incr(&self, key: &str, delta: i64) -> Result<i64> {
         validate_cache_key(key)?;
-        let current = match self.get_bytes(key).await? {
-            None => 0,
-            Some(bytes) => parse_counter(&bytes).ok_or_else(|| CacheError::NotAnInteger {
-                key: key.to_owned(),
-            })?,
-        };
-        let next = current
-            .checked_add(delta)
-            .ok_or_else(|| CacheError::Overflow {
-                key: key.to_owned(),
-                delta,
-            })?;
+        let current = self.get_bytes(key).await?;
+        let next = next_counter(key, current.as_deref(), delta)?;
         self.set_bytes(key, format_counter(next), None).await?;
         Ok(next)
     }

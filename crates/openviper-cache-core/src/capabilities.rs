@@ -1,5 +1,7 @@
 //! What a backend really does, so that callers and the conformance suite need not guess.
 
+use std::time::Duration;
+
 /// What `clear()` removes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -15,7 +17,7 @@ pub enum ClearScope {
 ///
 /// `Capabilities::default()` is the conservative answer: no listing, `clear()` wipes the whole
 /// store, nothing atomic, not shared between processes, no known value size limit, no
-/// synchronous read.
+/// synchronous read, and expiry to the millisecond.
 ///
 /// ```
 /// use openviper_cache_core::{Capabilities, ClearScope};
@@ -23,6 +25,7 @@ pub enum ClearScope {
 /// let caps = Capabilities::default();
 /// assert!(!caps.list_keys && !caps.atomic_incr);
 /// assert_eq!(caps.clear, ClearScope::WholeStore);
+/// assert_eq!(caps.ttl_resolution, std::time::Duration::from_millis(1));
 ///
 /// let redis_like = Capabilities::default()
 ///     .with_list_keys(true)
@@ -33,7 +36,7 @@ pub enum ClearScope {
 ///     .with_max_value_bytes(Some(512 * 1024 * 1024));
 /// assert!(redis_like.shared);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Capabilities {
     /// `keys()` enumerates this cache's keys (else it returns `[]`, as in OpenViper).
@@ -52,6 +55,25 @@ pub struct Capabilities {
     /// store): the typed `get` reads through it, and the conformance suite checks that it agrees
     /// with `get_bytes`.
     pub sync_read: bool,
+    /// The store's expiry granularity: a TTL is rounded up to a whole number of it, and an
+    /// entry is gone at the latest one resolution after that (1 ms by default; memcached and
+    /// other stores that count seconds: 1 s). The conformance suite holds every read path to it.
+    pub ttl_resolution: Duration,
+}
+
+impl Default for Capabilities {
+    fn default() -> Self {
+        Self {
+            list_keys: false,
+            clear: ClearScope::WholeStore,
+            atomic_add: false,
+            atomic_incr: false,
+            shared: false,
+            max_value_bytes: None,
+            sync_read: false,
+            ttl_resolution: Duration::from_millis(1),
+        }
+    }
 }
 
 impl Capabilities {
@@ -88,6 +110,11 @@ impl Capabilities {
     /// Sets [`Capabilities::sync_read`].
     pub const fn with_sync_read(mut self, value: bool) -> Self {
         self.sync_read = value;
+        self
+    }
+    /// Sets [`Capabilities::ttl_resolution`].
+    pub const fn with_ttl_resolution(mut self, value: Duration) -> Self {
+        self.ttl_resolution = value;
         self
     }
 }

@@ -44,6 +44,13 @@ pub fn encode<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<Bytes> {
         key: key.to_owned(),
         source: Box::new(e),
     })?;
+    // What the decoder cannot read back is refused here, at the write, naming the key.
+    if let Err(problem) = crate::depth::check_readable(&out[MSGPACK_MARKER.len()..]) {
+        return Err(CacheError::Serialize {
+            key: key.to_owned(),
+            source: problem.into(),
+        });
+    }
     // Stored values live long: give back the unused capacity (shrinking reallocates in place).
     out.shrink_to_fit();
     Ok(Bytes::from(out))
@@ -103,32 +110,7 @@ fn deserialize_error(key: &str, source: BoxError) -> CacheError {
     }
 }
 
-/// Parses a stored counter: ASCII decimal, optional leading `-`, fitting `i64`. This is what
-/// `incr` accepts, on every backend.
-///
-/// ```
-/// use openviper_cache_core::codec::parse_counter;
-///
-/// assert_eq!(parse_counter(b"-5"), Some(-5));
-/// assert_eq!(parse_counter(b"5.0"), None);
-/// assert_eq!(parse_counter(b"+5"), None);
-/// assert_eq!(parse_counter(b"99999999999999999999"), None);
-/// ```
-pub fn parse_counter(bytes: &[u8]) -> Option<i64> {
-    match parse_integer(bytes)? {
-        Integer::Signed(i) => Some(i),
-        Integer::Unsigned(_) => None,
-    }
-}
-
-/// Formats a counter in the stored form.
-///
-/// ```
-/// assert_eq!(&openviper_cache_core::codec::format_counter(-3)[..], b"-3");
-/// ```
-pub fn format_counter(value: i64) -> Bytes {
-    Bytes::copy_from_slice(itoa::Buffer::new().format(value).as_bytes())
-}
+pub use crate::counter::{format_counter, parse_counter};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Integer {
@@ -351,5 +333,42 @@ mod tests {
         assert_eq!(parse_counter(b""), None);
         assert_eq!(parse_counter(b" 1"), None);
         assert_eq!(parse_counter(&encode("k", "1").unwrap()), None);
+    }
+
+    /// A value nested one level past what the decoder reads.
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Nest(Vec<Nest>);
+
+    fn nested(depth: usize) -> Nest {
+        (1..depth).fold(Nest(Vec::new()), |inner, _| Nest(vec![inner]))
+    }
+
+    #[test]
+    fn what_encode_accepts_decode_reads_back() {
+        // A thousand levels of serde recursion need more than a test thread's stack in debug.
+        std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn(deep_values_round_trip_or_are_refused)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    fn deep_values_round_trip_or_are_refused() {
+        let deepest = nested(crate::depth::MAX_DEPTH);
+        let stored = encode("k", &deepest).unwrap();
+        assert_eq!(decode::<Nest>("k", &stored).unwrap(), deepest);
+        match encode("deep", &nested(crate::depth::MAX_DEPTH + 1)) {
+            Err(CacheError::Serialize { key, source }) => {
+                assert_eq!(key, "deep");
+                assert!(source.to_string().contains("nested"), "{source}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // The decoder itself refuses one level more: the limit is the decoder's, not ours.
+        let mut too_deep = MSGPACK_MARKER.to_vec();
+        too_deep.extend(std::iter::repeat_n(0x91, crate::depth::MAX_DEPTH));
+        too_deep.push(0x90);
+        assert!(decode::<Nest>("k", &too_deep).is_err());
     }
 }

@@ -167,6 +167,72 @@ pub enum CacheError {
 }
 
 impl CacheError {
+    /// Whether a retry of the same operation may succeed: `true` for timeouts and for
+    /// connection-class failures (refused, reset or closed connections, a server that is down or
+    /// still loading), which a retry or a fail-open policy may act on; `false` for bad input,
+    /// bad settings, values of the wrong type and the store's refusals.
+    ///
+    /// Each backend decides it in its one error-mapping function, by building connection
+    /// failures with [`CacheError::unavailable`]; an I/O error of a connection kind anywhere in
+    /// a `Backend` error's sources counts too.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use openviper_cache_core::CacheError;
+    ///
+    /// let down = CacheError::unavailable("RedisCache(127.0.0.1:6379/0)", "get", "connection refused");
+    /// assert!(down.is_temporary());
+    /// let slow = CacheError::Timeout { backend: "x".into(), operation: "get", after: Duration::from_secs(1) };
+    /// assert!(slow.is_temporary());
+    /// let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+    /// assert!(CacheError::backend("x", "get", refused).is_temporary());
+    /// assert!(!CacheError::backend("x", "get", "WRONGTYPE").is_temporary());
+    /// assert!(!CacheError::NotAnInteger { key: "k".into() }.is_temporary());
+    /// ```
+    pub fn is_temporary(&self) -> bool {
+        match self {
+            Self::Timeout { .. } => true,
+            Self::Backend { source, .. } => {
+                let mut cause: Option<&(dyn StdError + 'static)> = Some(source.as_ref());
+                while let Some(error) = cause {
+                    if error.is::<Unavailable>() {
+                        return true;
+                    }
+                    if let Some(io) = error.downcast_ref::<std::io::Error>()
+                        && is_connection_kind(io.kind())
+                    {
+                        return true;
+                    }
+                    cause = error.source();
+                }
+                false
+            }
+            _ => false,
+        }
+    }
+
+    /// A connection-class failure of the store (refused, reset, closed, not yet connected) as
+    /// [`CacheError::Backend`], marked so that [`CacheError::is_temporary`] is `true`. Its
+    /// `Display` is that of a plain `Backend` error.
+    ///
+    /// ```
+    /// use openviper_cache_core::CacheError;
+    /// let err = CacheError::unavailable("MemcachedCache(127.0.0.1:11211)", "set", "connection reset");
+    /// assert_eq!(err.to_string(), "MemcachedCache(127.0.0.1:11211): set failed: connection reset");
+    /// assert!(err.is_temporary());
+    /// ```
+    pub fn unavailable(
+        backend: impl Into<String>,
+        operation: &'static str,
+        source: impl Into<BoxError>,
+    ) -> Self {
+        Self::Backend {
+            backend: backend.into(),
+            operation,
+            source: Box::new(Unavailable(source.into())),
+        }
+    }
+
     /// Wraps a store client's error as [`CacheError::Backend`].
     ///
     /// ```
@@ -202,6 +268,41 @@ impl CacheError {
             message: message.into(),
         }
     }
+}
+
+/// Marks the source of a [`CacheError::Backend`] as a connection failure (see
+/// [`CacheError::unavailable`]); shows and chains as the error it wraps.
+#[derive(Debug)]
+pub struct Unavailable(BoxError);
+
+impl fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl StdError for Unavailable {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.0.source()
+    }
+}
+
+fn is_connection_kind(kind: std::io::ErrorKind) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(
+        kind,
+        K::ConnectionRefused
+            | K::ConnectionReset
+            | K::ConnectionAborted
+            | K::NotConnected
+            | K::BrokenPipe
+            | K::TimedOut
+            | K::UnexpectedEof
+            | K::HostUnreachable
+            | K::NetworkUnreachable
+            | K::NetworkDown
+            | K::AddrNotAvailable
+    )
 }
 
 /// Shows a key in an error message, shortened so that a 1 MiB bad key does not flood logs.

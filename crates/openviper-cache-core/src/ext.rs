@@ -148,6 +148,11 @@ pub trait CacheExt: BaseCache {
     /// callers still get the value and the failure is logged (a cache that cannot store must
     /// not fail the request it was meant to speed up).
     ///
+    /// A loader that calls `get_or_set_with` for its own key on the same cache (directly or
+    /// through other keys' loaders, in the same task) gets [`CacheError::Loader`] naming the
+    /// key at once, instead of waiting for itself forever. A loader that awaits *another task*
+    /// doing so cannot be told apart from a slow one: don't.
+    ///
     /// ```
     /// use openviper_cache_core::{CacheExt, CacheManager, CacheSettings};
     /// # use openviper_cache_memory as _;
@@ -184,6 +189,13 @@ pub trait CacheExt: BaseCache {
                 if let Some(value) = self.get::<T>(key).await? {
                     return Ok(value);
                 }
+                if single_flight::is_loading(instance, key) {
+                    // Called from its own loader: joining the flight would wait on itself.
+                    return Err(CacheError::Loader {
+                        key: key.to_owned(),
+                        source: Arc::new(ReentrantLoad),
+                    });
+                }
                 match single_flight::join(instance, key) {
                     Role::Follower(rx) => match single_flight::wait(rx).await {
                         Some(Ok(bytes)) => return decode(key, &bytes),
@@ -206,7 +218,7 @@ pub trait CacheExt: BaseCache {
                             // Unreachable: a caller leads at most once, as it returns below.
                             continue;
                         };
-                        return match loader().await {
+                        return match single_flight::run_loader(instance, key, loader()).await {
                             Ok(value) => {
                                 let encoded = encode(key, &value)?;
                                 if let Err(error) = self.set_bytes(key, encoded.clone(), ttl).await
@@ -234,6 +246,21 @@ pub trait CacheExt: BaseCache {
 }
 
 impl<C: BaseCache + ?Sized> CacheExt for C {}
+
+/// The error a re-entrant `get_or_set_with` gets.
+#[derive(Debug)]
+struct ReentrantLoad;
+
+impl std::fmt::Display for ReentrantLoad {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(
+            "get_or_set_with was called for this key from its own loader, which would wait \
+             for itself forever",
+        )
+    }
+}
+
+impl std::error::Error for ReentrantLoad {}
 
 /// A typed read through [`BaseCache::read_now`]: `None` when the backend has no synchronous
 /// path. The value is decoded from the bytes the backend lends, so an in-process hit copies

@@ -10,13 +10,19 @@
 mod cache;
 mod capabilities;
 pub mod codec;
+pub mod connect;
+pub mod counter;
+mod depth;
 mod error;
 mod ext;
+pub mod key_prefix;
 mod lone_str;
 mod manager;
+pub mod redact;
 mod registry;
 mod settings;
 mod single_flight;
+pub mod size;
 pub mod ttl;
 pub mod validation;
 
@@ -25,7 +31,7 @@ pub use bytes::Bytes;
 
 pub use cache::BaseCache;
 pub use capabilities::{Capabilities, ClearScope};
-pub use error::{BoxError, CacheError, Result};
+pub use error::{BoxError, CacheError, Result, Unavailable};
 pub use ext::CacheExt;
 pub use manager::{CacheManager, DEFAULT_ALIAS, configure, get_cache, global_manager};
 pub use registry::{BackendConfig, BackendFactory, BuildFn, build_backend, registered_backends};

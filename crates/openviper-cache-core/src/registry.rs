@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 
 use crate::cache::BaseCache;
 use crate::error::{CacheError, Result};
+use crate::redact;
 
 /// Builds a cache from one alias's settings.
 pub type BuildFn = fn(&BackendConfig) -> Result<Arc<dyn BaseCache>>;
@@ -18,13 +19,38 @@ pub struct BackendFactory {
     pub name: &'static str,
     /// Builds an instance from an alias's settings.
     pub build: BuildFn,
+    secret_options: &'static [&'static str],
 }
 
 impl BackendFactory {
     /// A factory for `name` built by `build`; used by [`register_backend!`](crate::register_backend).
     pub const fn new(name: &'static str, build: BuildFn) -> Self {
-        Self { name, build }
+        Self {
+            name,
+            build,
+            secret_options: &[],
+        }
     }
+
+    /// Declares options of this backend that are secrets beyond the common names of
+    /// [`redact`](crate::redact) (`password`, `token`, ...), so that they are never shown.
+    pub const fn with_secret_options(mut self, names: &'static [&'static str]) -> Self {
+        self.secret_options = names;
+        self
+    }
+
+    /// The options this backend declared secret.
+    pub fn secret_options(&self) -> &'static [&'static str] {
+        self.secret_options
+    }
+}
+
+/// The secret options `backend` declared; none for an unregistered name.
+pub(crate) fn secret_options_of(backend: &str) -> &'static [&'static str] {
+    inventory::iter::<BackendFactory>
+        .into_iter()
+        .find(|f| f.name == backend)
+        .map_or(&[], |f| f.secret_options)
 }
 
 impl fmt::Debug for BackendFactory {
@@ -41,6 +67,11 @@ inventory::collect!(BackendFactory);
 ///
 /// `build_fn` is a `fn(&BackendConfig) -> Result<Arc<dyn BaseCache>>`. It should validate the
 /// options and return quickly: construction must not block on the network.
+///
+/// Options that are secrets beyond the common names (`password`, `token`, `secret`, ...; see
+/// [`redact`](crate::redact)) are declared as a third argument,
+/// `register_backend!("myorg.cache.X", build, secret_options = ["endpoint_key"])`, and are then
+/// never shown in `Debug` of the settings or in error messages.
 ///
 /// The registration lives in the crate that calls the macro. Rust links a crate only when
 /// something in the final program names it, so the application must name the backend crate
@@ -64,6 +95,11 @@ macro_rules! register_backend {
     ($name:expr, $build:expr $(,)?) => {
         $crate::__private::inventory::submit! {
             $crate::BackendFactory::new($name, $build)
+        }
+    };
+    ($name:expr, $build:expr, secret_options = [$($secret:expr),* $(,)?] $(,)?) => {
+        $crate::__private::inventory::submit! {
+            $crate::BackendFactory::new($name, $build).with_secret_options(&[$($secret),*])
         }
     };
 }
@@ -183,13 +219,26 @@ impl BackendConfig {
             } else {
                 format!("OPTIONS.{path}: {}", err.inner())
             };
-            CacheError::config(&self.alias, message)
+            // serde quotes the offending value: never a secret's.
+            let secrets = redact::secrets_in(&self.options, self.secret_options());
+            CacheError::config(&self.alias, redact::scrub(&message, &secrets))
         })
     }
 
-    /// The raw `OPTIONS` value.
+    /// The raw `OPTIONS` value (secrets included: never log it; see
+    /// [`BackendConfig::redacted_options`]).
     pub fn raw_options(&self) -> &serde_json::Value {
         &self.options
+    }
+
+    /// `OPTIONS` with every secret shown as `***`, for messages and logs.
+    pub fn redacted_options(&self) -> serde_json::Value {
+        redact::redact_options(&self.options, self.secret_options())
+    }
+
+    /// The secret options this backend declared (see [`BackendFactory::with_secret_options`]).
+    pub fn secret_options(&self) -> &'static [&'static str] {
+        secret_options_of(&self.backend)
     }
 }
 

@@ -1,11 +1,14 @@
 //! The `CACHES` table of a settings document (TOML or JSON).
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::Path;
 
 use serde::Deserialize;
 
 use crate::error::{CacheError, Result};
+use crate::redact;
+use crate::registry::secret_options_of;
 
 /// The backend `"default"` resolves to when the settings do not define it.
 pub const DEFAULT_BACKEND: &str = "openviper.cache.InMemoryCache";
@@ -14,12 +17,43 @@ pub const DEFAULT_BACKEND: &str = "openviper.cache.InMemoryCache";
 pub const SETTINGS_ENV: &str = "OPENVIPER_SETTINGS";
 
 /// One alias: which backend, with which options.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Its `Debug` shows the options with every secret as `***` (see
+/// [`redact`](crate::redact)).
+#[derive(Clone, PartialEq)]
 pub struct AliasSettings {
     /// The dotted backend name (`BACKEND`).
     pub backend: String,
     /// The backend's options (`OPTIONS`), an object; empty when absent.
     pub options: serde_json::Value,
+}
+
+impl AliasSettings {
+    /// The options with every secret shown as `***`.
+    ///
+    /// ```
+    /// use openviper_cache_core::CacheSettings;
+    /// let settings = CacheSettings::from_toml_str(r#"
+    ///     [CACHES.default]
+    ///     BACKEND = "openviper.cache.RedisCache"
+    ///     OPTIONS = { url = "redis://app:hunter2@cache:6379/0", password = "hunter2" }
+    /// "#).unwrap();
+    /// let shown = settings.alias("default").unwrap().redacted_options().to_string();
+    /// assert!(!shown.contains("hunter2"), "{shown}");
+    /// assert!(!format!("{settings:?}").contains("hunter2"));
+    /// ```
+    pub fn redacted_options(&self) -> serde_json::Value {
+        redact::redact_options(&self.options, secret_options_of(&self.backend))
+    }
+}
+
+impl fmt::Debug for AliasSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AliasSettings")
+            .field("backend", &self.backend)
+            .field("options", &self.redacted_options())
+            .finish()
+    }
 }
 
 /// The cache settings: every alias of a document's top-level `CACHES` table.
@@ -46,7 +80,7 @@ pub struct AliasSettings {
 /// let err = CacheSettings::from_toml_str("[CACHES.default]\nOPTIONS = {}").unwrap_err();
 /// assert_eq!(err.to_string(), "cache settings: alias \"default\" has no BACKEND");
 /// ```
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CacheSettings {
     caches: BTreeMap<String, AliasSettings>,
 }
@@ -67,11 +101,29 @@ struct RawAlias {
 }
 
 impl CacheSettings {
-    /// Parses a TOML document with a top-level `CACHES` table.
+    /// Parses a TOML document with a top-level `CACHES` table. A number that is not finite
+    /// (`nan`, `inf`) in `OPTIONS` is a [`CacheError::Config`] naming the alias and the option:
+    /// JSON, and so the options a backend reads, has no such numbers.
+    ///
+    /// ```
+    /// use openviper_cache_core::{CacheError, CacheSettings};
+    /// let err = CacheSettings::from_toml_str("[CACHES.default]\nBACKEND = 'x'\nOPTIONS = { ttl = nan }").unwrap_err();
+    /// assert!(matches!(err, CacheError::Config { .. }));
+    /// assert_eq!(err.to_string(), "cache alias \"default\": OPTIONS.ttl: nan is not a finite number");
+    /// ```
     pub fn from_toml_str(text: &str) -> Result<Self> {
-        let document: Document = toml::from_str(text).map_err(|err| CacheError::Settings {
+        let syntax = |err: toml::de::Error| CacheError::Settings {
             message: format!("invalid TOML: {}", err.message()),
-        })?;
+        };
+        let table: toml::Table = toml::from_str(text).map_err(syntax)?;
+        if let Some(toml::Value::Table(caches)) = table.get("CACHES") {
+            for (alias, entry) in caches {
+                if let Some(options) = entry.get("OPTIONS") {
+                    non_finite(alias, "OPTIONS", options)?;
+                }
+            }
+        }
+        let document: Document = toml::Value::Table(table).try_into().map_err(syntax)?;
         Self::from_document(document)
     }
 
@@ -166,6 +218,32 @@ impl CacheSettings {
     }
 }
 
+/// `Config` naming the option when `value` holds a number that is not finite.
+fn non_finite(alias: &str, path: &str, value: &toml::Value) -> Result<()> {
+    match value {
+        toml::Value::Float(f) if !f.is_finite() => Err(CacheError::config(
+            alias,
+            format!("{path}: {f} is not a finite number"),
+        )),
+        toml::Value::Table(table) => table
+            .iter()
+            .try_for_each(|(name, inner)| non_finite(alias, &format!("{path}.{name}"), inner)),
+        toml::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, inner)| non_finite(alias, &format!("{path}[{i}]"), inner)),
+        _ => Ok(()),
+    }
+}
+
+impl fmt::Debug for CacheSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CacheSettings")
+            .field("caches", &self.caches)
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,5 +305,52 @@ mod tests {
             .to_string();
         assert!(missing.contains("nope.toml"), "{missing}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_a_secret_whatever_the_url_shape() {
+        let settings = CacheSettings::from_toml_str(
+            r#"
+            [CACHES.a]
+            BACKEND = "openviper.cache.RedisCache"
+            OPTIONS = { url = "redis:/u:topsecret1@h", password = "topsecret2" }
+            [CACHES.b]
+            BACKEND = "openviper.cache.DatabaseCache"
+            OPTIONS = { url = "postgres://u:topsecret3@h/db", nested = { token = "topsecret4" } }
+            "#,
+        )
+        .unwrap();
+        let shown = format!(
+            "{settings:?} {:?}",
+            crate::CacheManager::new(settings.clone())
+        );
+        for secret in ["topsecret1", "topsecret2", "topsecret3", "topsecret4"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("postgres://***@h/db"), "{shown}");
+    }
+
+    #[test]
+    fn non_finite_numbers_are_config_errors_naming_the_option() {
+        for (options, option) in [
+            ("{ ttl = nan }", "OPTIONS.ttl"),
+            ("{ max_bytes = inf }", "OPTIONS.max_bytes"),
+            ("{ tls = { x = -inf } }", "OPTIONS.tls.x"),
+            ("{ list = [1.0, nan] }", "OPTIONS.list[1]"),
+        ] {
+            let text = format!("[CACHES.c]\nBACKEND = 'b'\nOPTIONS = {options}\n");
+            match CacheSettings::from_toml_str(&text) {
+                Err(CacheError::Config { alias, message }) => {
+                    assert_eq!(alias, "c");
+                    assert!(message.starts_with(option), "{message}");
+                }
+                other => panic!("{options}: {other:?}"),
+            }
+        }
     }
 }

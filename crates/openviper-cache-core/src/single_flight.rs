@@ -63,6 +63,31 @@ impl Drop for Leader {
     }
 }
 
+tokio::task_local! {
+    /// The flights whose loaders the current task is running, outermost first.
+    static LOADING: Vec<FlightKey>;
+}
+
+/// Whether the current task is running the loader of the flight for (`cache`, `key`): joining
+/// that flight would wait for itself.
+pub(crate) fn is_loading(cache: usize, key: &str) -> bool {
+    LOADING
+        .try_with(|loading| loading.iter().any(|(c, k)| *c == cache && k == key))
+        .unwrap_or(false)
+}
+
+/// Runs `loader`, marked as the loader of the flight for (`cache`, `key`) (and of the flights
+/// around it), so that [`is_loading`] sees it.
+pub(crate) async fn run_loader<F: std::future::Future>(
+    cache: usize,
+    key: &str,
+    loader: F,
+) -> F::Output {
+    let mut loading = LOADING.try_with(Clone::clone).unwrap_or_default();
+    loading.push((cache, key.to_owned()));
+    LOADING.scope(loading, loader).await
+}
+
 /// Waits for the leader; `None` when the leader went away without an outcome.
 pub(crate) async fn wait(mut rx: watch::Receiver<Option<Outcome>>) -> Option<Outcome> {
     match rx.wait_for(Option::is_some).await {

@@ -40,13 +40,15 @@ pub(crate) fn build(config: &BackendConfig) -> Result<Arc<dyn BaseCache>> {
 }
 
 impl DragonflyCache {
-    /// A cache for `options`, with `key_prefix` defaulting to [`DEFAULT_KEY_PREFIX`].
+    /// A cache for `options`, with `key_prefix` defaulting to [`DEFAULT_KEY_PREFIX`]. `Config`
+    /// errors name the server it was to reach (`DragonflyCache(host:port/db)`).
     pub fn new(mut options: RedisOptions) -> Result<Self> {
         if options.key_prefix.is_none() {
             options.key_prefix = Some(DEFAULT_KEY_PREFIX.to_owned());
         }
+        let name = format!("DragonflyCache({})", options.endpoint());
         Ok(Self {
-            inner: RedisCache::with_name(options, "DragonflyCache", "dragonfly")?,
+            inner: RedisCache::with_name(options, "DragonflyCache", &name)?,
         })
     }
 
@@ -56,10 +58,16 @@ impl DragonflyCache {
     }
 }
 
+// Every method forwards: a new `BaseCache` method must be forwarded too, never left to a
+// default that RedisCache overrides (a non-atomic `add`, say).
+#[deny(clippy::missing_trait_methods)]
 #[async_trait]
 impl BaseCache for DragonflyCache {
     async fn get_bytes(&self, key: &str) -> Result<Option<Bytes>> {
         self.inner.get_bytes(key).await
+    }
+    fn read_now(&self, key: &str, reader: &mut dyn FnMut(&[u8])) -> Option<Result<bool>> {
+        self.inner.read_now(key, reader)
     }
     async fn set_bytes(&self, key: &str, value: Bytes, ttl: Option<Duration>) -> Result<()> {
         self.inner.set_bytes(key, value, ttl).await

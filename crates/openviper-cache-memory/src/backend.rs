@@ -1,16 +1,18 @@
 //! `InMemoryCache`: construction and `impl BaseCache`.
 
+use std::num::NonZeroU64;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use coarsetime::Instant;
 
-use openviper_cache_core::codec::{format_counter, parse_counter};
+use openviper_cache_core::counter::{format_counter, next_counter};
+use openviper_cache_core::size::{check_value_size, refuse_oversized};
 use openviper_cache_core::ttl::Lifetime;
 use openviper_cache_core::validation::validate_cache_keys;
 use openviper_cache_core::{
-    BackendConfig, BaseCache, Bytes, CacheError, Capabilities, ClearScope, Result, async_trait,
+    BackendConfig, BaseCache, Bytes, Capabilities, ClearScope, Result, async_trait,
     validate_cache_key,
 };
 
@@ -81,29 +83,20 @@ impl InMemoryCache {
     /// A cache with `options`.
     pub fn new(options: InMemoryOptions) -> Self {
         let max_entries = options.max_entries.get();
-        let (weighter, capacity) = match options.max_bytes {
-            None => (
-                EntryWeighter {
-                    by_bytes: false,
-                    min_weight: 1,
-                },
-                max_entries,
-            ),
-            Some(max_bytes) => (
-                EntryWeighter {
-                    by_bytes: true,
-                    min_weight: max_bytes.get().div_ceil(max_entries).max(1),
-                },
-                max_bytes.get(),
-            ),
-        };
-        let map = Shards::new(max_entries, capacity, weighter);
-        // quick_cache admits no entry heavier than 97 % of its shard's capacity (its hot
-        // target); 96 % keeps clear of its float rounding.
-        let max_value_bytes = options.max_bytes.map(|_| {
-            usize::try_from(map.smallest_shard_capacity().saturating_mul(96) / 100)
-                .unwrap_or(usize::MAX)
+        let by_bytes = options.max_bytes.is_some();
+        let capacity = options.max_bytes.map_or(max_entries, NonZeroU64::get);
+        let map = Shards::new(max_entries, capacity, |admitted| EntryWeighter {
+            by_bytes,
+            // An entry weighs at least its share of max_bytes, so the weight bounds the count
+            // too; never more than a shard admits, or a small max_entries would admit nothing.
+            min_weight: if by_bytes {
+                capacity.div_ceil(max_entries).min(admitted).max(1)
+            } else {
+                1
+            },
         });
+        let max_value_bytes =
+            by_bytes.then(|| usize::try_from(map.admission_limit()).unwrap_or(usize::MAX));
         Self {
             map,
             default_ttl: options.ttl.unwrap_or(DEFAULT_TTL),
@@ -143,25 +136,28 @@ impl InMemoryCache {
         Lifetime::resolve(ttl, Some(self.default_ttl))
     }
 
-    /// `ValueTooLarge` when `value` cannot be admitted.
-    fn fits(&self, key: &str, value: &Bytes) -> Result<()> {
-        match self.max_value_bytes {
-            Some(limit) if key.len() + value.len() > limit => Err(CacheError::ValueTooLarge {
-                key: key.to_owned(),
-                size: value.len(),
-                limit: limit.saturating_sub(key.len()),
-            }),
-            _ => Ok(()),
-        }
+    /// The largest value `key` can hold: an entry weighs its key and value together.
+    fn value_limit(&self, key: &str) -> Option<usize> {
+        self.max_value_bytes
+            .map(|limit| limit.saturating_sub(key.len()))
+    }
+
+    /// `ValueTooLarge` when a value of `size` bytes cannot be admitted under `key`.
+    fn fits(&self, key: &str, size: usize) -> Result<()> {
+        check_value_size(key, size, self.value_limit(key))
     }
 
     /// [`InMemoryCache::fits`] for a write that replaces the value: a refused write also removes
-    /// the old value, so that no stale value outlives it.
-    fn check_size(&self, key: &str, value: &Bytes) -> Result<()> {
-        self.fits(key, value).inspect_err(|_| {
+    /// the old value (the core size policy).
+    async fn check_size(&self, key: &str, value: &Bytes) -> Result<()> {
+        if self.max_value_bytes.is_none() {
+            return Ok(());
+        }
+        refuse_oversized(key, value.len(), self.value_limit(key), || async {
             let (shard, key) = self.map.locate(key);
-            shard.write().remove(&key);
+            Ok(shard.write().remove(&key).is_some())
         })
+        .await
     }
 
     /// Removes expired entries from the whole map, at most once per [`SWEEP_EVERY`].
@@ -251,7 +247,7 @@ impl BaseCache for InMemoryCache {
 
     async fn set_bytes(&self, key: &str, value: Bytes, ttl: Option<Duration>) -> Result<()> {
         validate_cache_key(key)?;
-        self.check_size(key, &value)?;
+        self.check_size(key, &value).await?;
         self.insert(key, value, self.lifetime(ttl));
         Ok(())
     }
@@ -310,7 +306,7 @@ impl BaseCache for InMemoryCache {
         validate_cache_keys(items.iter().map(|(key, _)| *key))?;
         let lifetime = self.lifetime(ttl);
         for (key, value) in items {
-            self.check_size(key, value)?;
+            self.check_size(key, value).await?;
         }
         for (key, value) in items {
             self.insert(key, value.clone(), lifetime);
@@ -321,7 +317,7 @@ impl BaseCache for InMemoryCache {
     async fn add_bytes(&self, key: &str, value: Bytes, ttl: Option<Duration>) -> Result<bool> {
         validate_cache_key(key)?;
         // An add never replaces a value, so a refused one leaves the old value alone.
-        self.fits(key, &value)?;
+        self.fits(key, value.len())?;
         let now = now();
         let lifetime = self.lifetime(ttl);
         let created = (lifetime != Lifetime::Expired).then(|| Entry {
@@ -352,21 +348,17 @@ impl BaseCache for InMemoryCache {
         if let Some(mut current) = entries.peek_mut(&lookup)
             && current.is_live_at(now)
         {
-            let next = parse_counter(current.value.as_slice())
-                .ok_or_else(|| CacheError::NotAnInteger {
-                    key: key.to_owned(),
-                })?
-                .checked_add(delta)
-                .ok_or_else(|| CacheError::Overflow {
-                    key: key.to_owned(),
-                    delta,
-                })?;
-            current.value = format_counter(next).into();
+            let next = next_counter(key, Some(current.value.as_slice()), delta)?;
+            let stored = format_counter(next);
+            self.fits(key, stored.len())?;
+            current.value = stored.into();
             return Ok(next);
         }
         // Absent or expired: the counter starts at 0, with the alias's default TTL.
+        let stored = format_counter(next_counter(key, None, delta)?);
+        self.fits(key, stored.len())?;
         let created = Entry {
-            value: format_counter(delta).into(),
+            value: stored.into(),
             deadline: Deadline::of(self.lifetime(None)),
         };
         entries.insert(lookup.to_stored(), created);

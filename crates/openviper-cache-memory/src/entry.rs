@@ -3,13 +3,15 @@
 use std::time::Duration;
 
 use coarsetime::Instant;
-use openviper_cache_core::ttl::Lifetime;
+use openviper_cache_core::ttl::{Expiry, Lifetime};
 
 use crate::key::StoredKey;
 use crate::value::StoredValue;
 
-/// TTLs longer than this never expire (the coarse clock's durations stop at 2^32 s).
-const LONGEST_TTL: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+/// The expiry granularity: a TTL is rounded up to whole milliseconds (so a 1 ns TTL is never
+/// "already expired"), and TTLs past core's 100-year clamp never expire (the coarse clock's
+/// durations stop at 2^32 s).
+const RESOLUTION: Duration = Duration::from_millis(1);
 
 /// A value with its deadline.
 #[derive(Debug, Clone)]
@@ -43,11 +45,10 @@ impl Deadline {
 
     /// When an entry written now with `lifetime` expires; now for already expired.
     pub(crate) fn of(lifetime: Lifetime) -> Self {
-        match lifetime {
-            Lifetime::Forever => Self::NEVER,
-            Lifetime::Expired => Self(now().as_u64()),
-            Lifetime::For(ttl) if ttl > LONGEST_TTL => Self::NEVER,
-            Lifetime::For(ttl) => Self((now() + coarsetime::Duration::from(ttl)).as_u64()),
+        match lifetime.expiry(RESOLUTION) {
+            Expiry::Never => Self::NEVER,
+            Expiry::Delete => Self(now().as_u64()),
+            Expiry::After(ttl) => Self((now() + coarsetime::Duration::from(ttl)).as_u64()),
         }
     }
 

@@ -21,6 +21,13 @@ const SHARDS_PER_CORE: usize = 4;
 /// Fewer shards rather than shards smaller than this many entries.
 const MIN_SHARD_ENTRIES: u64 = 32;
 
+/// The heaviest entry a shard of `shard_capacity` admits: quick_cache silently drops an entry
+/// heavier than 97 % of its shard's capacity (its hot target); 96 % keeps clear of its float
+/// rounding.
+fn admission_limit(shard_capacity: u64) -> u64 {
+    shard_capacity.saturating_mul(96) / 100
+}
+
 /// A shard's lock: a reader lock per thread slot, so that readers on different cores never
 /// write to the same cache line; a writer takes every slot.
 ///
@@ -56,13 +63,19 @@ pub(crate) struct Shards {
 
 impl Shards {
     /// Shards holding at most `max_entries` entries and `capacity` weight in all (each shard
-    /// gets its exact part of both, so the totals are never passed).
-    pub(crate) fn new(max_entries: u64, capacity: u64, weighter: EntryWeighter) -> Self {
+    /// gets its exact part of both, so the totals are never passed). `weighter` is made from the
+    /// heaviest entry a shard admits ([`Shards::admission_limit`]).
+    pub(crate) fn new(
+        max_entries: u64,
+        capacity: u64,
+        weighter: impl FnOnce(u64) -> EntryWeighter,
+    ) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let mut count = (cores * SHARDS_PER_CORE).next_power_of_two() as u64;
         while count > 1 && (max_entries / count < MIN_SHARD_ENTRIES || capacity < count) {
             count /= 2;
         }
+        let weighter = weighter(admission_limit(capacity / count));
         let part = |total: u64, i: u64| total / count + u64::from(i < total % count);
         let shards = (0..count)
             .map(|i| {
@@ -104,10 +117,10 @@ impl Shards {
         self.capacity
     }
 
-    /// The weight the smallest shard holds at most.
-    pub(crate) fn smallest_shard_capacity(&self) -> u64 {
+    /// The heaviest entry every shard admits.
+    pub(crate) fn admission_limit(&self) -> u64 {
         // The parts differ by at most one; the remainder goes to the first shards.
-        self.capacity / self.shards.len() as u64
+        admission_limit(self.capacity / self.shards.len() as u64)
     }
 
     /// Entries held.

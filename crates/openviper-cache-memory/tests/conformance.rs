@@ -4,4 +4,7 @@
 use openviper_cache_conformance::{Subject, conformance_main};
 use openviper_cache_memory::BACKEND_NAME;
 
-conformance_main!(|| Ok(Subject::new(BACKEND_NAME, serde_json::json!({}))));
+conformance_main!(BACKEND_NAME, || Ok(Subject::new(
+    BACKEND_NAME,
+    serde_json::json!({})
+)));

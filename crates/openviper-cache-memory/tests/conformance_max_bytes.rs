@@ -5,7 +5,7 @@
 use openviper_cache_conformance::{Subject, conformance_main};
 use openviper_cache_memory::BACKEND_NAME;
 
-conformance_main!(|| Ok(Subject::new(
+conformance_main!(BACKEND_NAME, || Ok(Subject::new(
     BACKEND_NAME,
     serde_json::json!({ "max_bytes": 64 * 1024 * 1024 })
 )));

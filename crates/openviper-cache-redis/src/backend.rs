@@ -2,14 +2,17 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use fred::prelude::{ClientLike, Error as FredError, Expiration, KeysInterface, Pool, SetOptions};
 use fred::types::scripts::Script;
 use fred::types::{Key, Value};
 use futures::{StreamExt, TryStreamExt};
-use openviper_cache_core::ttl::Lifetime;
+use openviper_cache_core::connect::{ConnectError, Connector, within};
+use openviper_cache_core::counter::parse_counter;
+use openviper_cache_core::key_prefix::KeyPrefix;
+use openviper_cache_core::size::{check_value_size, refuse_oversized};
+use openviper_cache_core::ttl::{Expiry, Lifetime};
 use openviper_cache_core::validation::validate_cache_keys;
 use openviper_cache_core::{
     BackendConfig, BaseCache, Bytes, CacheError, Capabilities, ClearScope, Result, async_trait,
@@ -23,18 +26,19 @@ use crate::options::RedisOptions;
 
 /// Redis's own limit on a string value (`proto-max-bulk-len`).
 const MAX_VALUE_BYTES: usize = 512 * 1024 * 1024;
-/// TTLs beyond this (about 100 years) are sent as "no expiry": Redis refuses expiry times that
-/// overflow its clock.
-const LONGEST_TTL_MS: u64 = 100 * 365 * 24 * 3_600 * 1_000;
+/// Redis counts expiry in milliseconds.
+const TTL_RESOLUTION: Duration = Duration::from_millis(1);
 /// Keys per SCAN page and per UNLINK pipeline.
 const SCAN_COUNT: u32 = 1_000;
 
-/// `INCRBY` that gives a key it creates the alias default TTL, atomically.
+/// `INCRBY` that gives a key it creates the alias default TTL, atomically. The new value is
+/// returned as the stored string: Lua numbers are doubles, which would round a counter past
+/// 2^53 (and wrap at `i64::MAX`).
 const INCR_WITH_DEFAULT_TTL: &str = r"
 local created = redis.call('EXISTS', KEYS[1]) == 0
-local value = redis.call('INCRBY', KEYS[1], ARGV[1])
+redis.call('INCRBY', KEYS[1], ARGV[1])
 if created then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return value";
+return redis.call('GET', KEYS[1])";
 
 /// A cache on Redis (standalone, Sentinel or Cluster), through a pool of fred clients.
 ///
@@ -58,13 +62,12 @@ return value";
 pub struct RedisCache {
     pool: Pool,
     name: String,
-    prefix: String,
+    prefix: KeyPrefix,
     default_ttl: Option<Duration>,
     timeout: Duration,
     connect_timeout: Duration,
     clustered: bool,
-    connected: AtomicBool,
-    connecting: tokio::sync::Mutex<()>,
+    link: Connector<FredError>,
     incr_script: Script,
 }
 
@@ -72,7 +75,7 @@ impl std::fmt::Debug for RedisCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisCache")
             .field("name", &self.name)
-            .field("key_prefix", &self.prefix)
+            .field("key_prefix", &self.prefix.as_str())
             .field("default_ttl", &self.default_ttl)
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
@@ -89,9 +92,11 @@ pub(crate) fn build(config: &BackendConfig) -> Result<Arc<dyn BaseCache>> {
 }
 
 impl RedisCache {
-    /// A cache for `options`; `Config` errors name the option at fault.
+    /// A cache for `options`; `Config` errors name the option at fault and, as no settings
+    /// alias names this cache, the server it was to reach (`RedisCache(host:port/db)`).
     pub fn new(options: RedisOptions) -> Result<Self> {
-        Self::with_name(options, "RedisCache", "redis")
+        let name = format!("RedisCache({})", options.endpoint());
+        Self::with_name(options, "RedisCache", &name)
     }
 
     /// A cache named `kind` in messages (`"DragonflyCache"` for the Dragonfly wrapper), built for
@@ -101,12 +106,11 @@ impl RedisCache {
         Ok(Self {
             clustered: pool.is_clustered(),
             name: format!("{kind}({})", options.endpoint()),
-            prefix: options.key_prefix().to_owned(),
+            prefix: KeyPrefix::new(options.key_prefix()),
             default_ttl: options.ttl,
             timeout: Duration::from_millis(options.timeout_ms),
-            connect_timeout: Duration::from_millis(options.connect_timeout_ms.max(1)),
-            connected: AtomicBool::new(false),
-            connecting: tokio::sync::Mutex::new(()),
+            connect_timeout: Duration::from_millis(options.connect_timeout_ms),
+            link: Connector::new(),
             incr_script: Script::from_lua(INCR_WITH_DEFAULT_TTL),
             pool,
         })
@@ -122,7 +126,7 @@ impl RedisCache {
     /// assert!(RedisCache::new(RedisOptions { pool_size: 0, ..RedisOptions::default() }).is_err());
     /// ```
     pub fn key_prefix(&self) -> &str {
-        &self.prefix
+        self.prefix.as_str()
     }
 
     /// The fred pool, for commands this API does not cover (connect it with `init` first, or
@@ -132,10 +136,7 @@ impl RedisCache {
     }
 
     fn full_key(&self, key: &str) -> Key {
-        let mut full = Vec::with_capacity(self.prefix.len() + key.len());
-        full.extend_from_slice(self.prefix.as_bytes());
-        full.extend_from_slice(key.as_bytes());
-        Key::from(full.as_slice())
+        Key::from(self.prefix.store_key(key).into_owned())
     }
 
     fn err(&self, op: Op, error: FredError) -> CacheError {
@@ -143,35 +144,35 @@ impl RedisCache {
     }
 
     /// The pool, connected: the first call (and the first after a failed attempt or `close`)
-    /// connects, within `connect_timeout_ms`.
+    /// starts a connection attempt in the background and waits for it at most
+    /// `connect_timeout_ms`; callers meanwhile join that attempt. Nothing here awaits without a
+    /// bound or holds a lock across an await, so a server that accepts and never answers costs
+    /// each caller one bounded wait, and the attempt that outlives its callers still connects
+    /// the cache for the next one.
     async fn connected_pool(&self, op: Op) -> Result<&Pool> {
-        if self.connected.load(Ordering::Acquire) {
+        if self.link.is_connected() {
             return Ok(&self.pool);
         }
-        let _guard = self.connecting.lock().await;
-        if self.connected.load(Ordering::Acquire) {
-            return Ok(&self.pool);
-        }
-        match tokio::time::timeout(self.connect_timeout, self.pool.init()).await {
-            Ok(Ok(_driver)) => {
-                self.connected.store(true, Ordering::Release);
+        let pool = self.pool.clone();
+        // fred gives up on a first connection that fails (`fail_fast`) within its own
+        // connection and handshake timeouts (both `connect_timeout_ms`) and resets itself.
+        let attempt = move || async move { pool.init().await.map(drop) };
+        match self.link.connect(self.connect_timeout, attempt).await {
+            Ok(()) => {
                 tracing::debug!(cache = %self.name, "connected");
                 Ok(&self.pool)
             }
-            Ok(Err(error)) => {
-                // Tear down what the failed attempt left, so that the next attempt starts clean.
-                let _ = tokio::time::timeout(self.connect_timeout, self.pool.quit()).await;
-                Err(self.err(op, error))
-            }
-            Err(_) => {
-                // Stop the half-made connection so that the next attempt starts clean.
-                let _ = self.pool.quit().await;
-                Err(CacheError::Timeout {
-                    backend: self.name.clone(),
-                    operation: op.name(),
-                    after: self.connect_timeout,
-                })
-            }
+            Err(ConnectError::TimedOut) => Err(CacheError::Timeout {
+                backend: self.name.clone(),
+                operation: op.name(),
+                after: self.connect_timeout,
+            }),
+            Err(ConnectError::Failed(error)) => Err(self.err(op, error)),
+            Err(ConnectError::Abandoned) => Err(CacheError::unavailable(
+                self.name.clone(),
+                op.name(),
+                "the connection attempt was abandoned (its runtime shut down)",
+            )),
         }
     }
 
@@ -181,7 +182,8 @@ impl RedisCache {
     /// measured under 64 concurrent tasks on 2 cores, fred's built-in timeout cost ~40 % of the
     /// throughput, a `tokio::time::timeout` around the call a few percent. The command comes
     /// boxed: a fred command future is ~7 KB, and moving it through each layer of futures cost
-    /// more than one allocation.
+    /// more than one allocation. A reply that comes after the deadline is matched by fred to
+    /// the dropped command on its connection, never handed to another caller.
     async fn bounded<T>(
         &self,
         op: Op,
@@ -196,54 +198,30 @@ impl RedisCache {
         op: Op,
         command: impl Future<Output = Result<T, FredError>> + Unpin,
     ) -> Result<Result<T, FredError>> {
-        tokio::time::timeout(self.timeout, command)
-            .await
-            .map_err(|_| CacheError::Timeout {
-                backend: self.name.clone(),
-                operation: op.name(),
-                after: self.timeout,
-            })
+        within(&self.name, op.name(), self.timeout, command).await
     }
 
     fn lifetime(&self, ttl: Option<Duration>) -> Lifetime {
         Lifetime::resolve(ttl, self.default_ttl)
     }
 
+    /// The `PX` of a write; `None` for no expiry. [`Expiry::Delete`] never reaches a `SET`
+    /// (Redis refuses `PX 0`): the callers remove the key instead.
     fn expiration(lifetime: Lifetime) -> Option<Expiration> {
-        match lifetime.as_millis_ceil(LONGEST_TTL_MS) {
-            Some(ms) if ms < LONGEST_TTL_MS => Some(Expiration::PX(ms as i64)),
-            _ => None,
-        }
+        let ms = lifetime.expiry(TTL_RESOLUTION).as_millis()?;
+        Some(Expiration::PX(i64::try_from(ms).unwrap_or(i64::MAX)))
     }
 
-    /// `ValueTooLarge` when `value` is over Redis's limit.
-    fn fits(key: &str, value: &Bytes) -> Result<()> {
-        if value.len() <= MAX_VALUE_BYTES {
-            return Ok(());
-        }
-        Err(CacheError::ValueTooLarge {
-            key: key.to_owned(),
-            size: value.len(),
-            limit: MAX_VALUE_BYTES,
-        })
-    }
-
-    /// [`RedisCache::fits`] for a write that replaces the value: a refused write also removes
-    /// the old value, so that no stale value outlives it (a failed removal is logged).
+    /// The core size policy for a write that replaces the value: over the limit, the old
+    /// value is removed and the write refused.
     async fn check_size(&self, key: &str, value: &Bytes) -> Result<()> {
-        let refused = Self::fits(key, value);
-        if refused.is_err()
-            && let Err(error) = self.delete(key).await
-        {
-            tracing::warn!(cache = %self.name, key, %error, "removing the old value of a refused write failed");
-        }
-        refused
+        refuse_oversized(key, value.len(), Some(MAX_VALUE_BYTES), || self.delete(key)).await
     }
 
     /// Every key of this cache starting with `prefix` (full keys, with our prefix).
     async fn scan(&self, prefix: &str, op: Op) -> Result<Vec<Key>> {
         let pool = self.connected_pool(op).await?;
-        let pattern = prefix_pattern(&format!("{}{prefix}", self.prefix));
+        let pattern = prefix_pattern(&self.prefix.store_prefix(prefix));
         let client = pool.next();
         let mut stream = if self.clustered {
             client
@@ -336,12 +314,7 @@ impl BaseCache for RedisCache {
         let found = self.scan(prefix, Op::Keys).await?;
         let mut keys: Vec<String> = found
             .iter()
-            .filter_map(|key| {
-                key.as_bytes()
-                    .strip_prefix(self.prefix.as_bytes())
-                    .and_then(|rest| std::str::from_utf8(rest).ok())
-                    .map(str::to_owned)
-            })
+            .filter_map(|key| self.prefix.user_key(key.as_bytes()).map(str::to_owned))
             .collect();
         // SCAN may return a key twice.
         keys.sort_unstable();
@@ -350,8 +323,8 @@ impl BaseCache for RedisCache {
     }
 
     async fn close(&self) -> Result<()> {
-        let _guard = self.connecting.lock().await;
-        if self.connected.swap(false, Ordering::AcqRel) {
+        if self.link.is_connected() {
+            self.link.disconnected();
             self.bounded(Op::Close, Box::pin(self.pool.quit())).await?;
         }
         Ok(())
@@ -428,7 +401,7 @@ impl BaseCache for RedisCache {
     async fn add_bytes(&self, key: &str, value: Bytes, ttl: Option<Duration>) -> Result<bool> {
         validate_cache_key(key)?;
         // An add never replaces a value, so a refused one leaves the old value alone.
-        Self::fits(key, &value)?;
+        check_value_size(key, value.len(), Some(MAX_VALUE_BYTES))?;
         let lifetime = self.lifetime(ttl);
         let pool = self.connected_pool(Op::Add).await?;
         let full = self.full_key(key);
@@ -451,21 +424,28 @@ impl BaseCache for RedisCache {
         validate_cache_key(key)?;
         let pool = self.connected_pool(Op::Incr).await?;
         let full = self.full_key(key);
-        type Command<'a> =
-            std::pin::Pin<Box<dyn Future<Output = Result<i64, FredError>> + Send + 'a>>;
-        let command: Command<'_> = match self
+        let default_ttl = self
             .default_ttl
-            .and_then(|ttl| Self::expiration(Lifetime::For(ttl)))
-        {
-            Some(Expiration::PX(ms)) => Box::pin(self.incr_script.evalsha_with_reload(
-                pool.next(),
-                full,
-                vec![delta, ms],
-            )),
-            _ => Box::pin(pool.incr_by(full, delta)),
-        };
-        let result = self.within(Op::Incr, command).await?;
-        result.map_err(|e| errors::incr_error(&self.name, key, delta, self.timeout, e))
+            .map(|ttl| Lifetime::For(ttl).expiry(TTL_RESOLUTION));
+        match default_ttl.and_then(Expiry::as_millis) {
+            Some(ms) => {
+                let command = self.incr_script.evalsha_with_reload::<Bytes, _, _>(
+                    pool.next(),
+                    full,
+                    vec![delta.to_string(), ms.to_string()],
+                );
+                match self.within(Op::Incr, Box::pin(command)).await? {
+                    Ok(stored) => parse_counter(&stored).ok_or_else(|| CacheError::NotAnInteger {
+                        key: key.to_owned(),
+                    }),
+                    Err(e) => Err(errors::incr_error(&self.name, key, delta, self.timeout, e)),
+                }
+            }
+            None => self
+                .within(Op::Incr, Box::pin(pool.incr_by::<i64, _>(full, delta)))
+                .await?
+                .map_err(|e| errors::incr_error(&self.name, key, delta, self.timeout, e)),
+        }
     }
 
     async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
@@ -491,9 +471,16 @@ impl BaseCache for RedisCache {
     }
 
     fn capabilities(&self) -> Capabilities {
+        // An empty prefix makes this cache's keys every key of the database.
+        let clear = if self.prefix.is_empty() {
+            ClearScope::WholeStore
+        } else {
+            ClearScope::Namespace
+        };
         Capabilities::default()
             .with_list_keys(true)
-            .with_clear(ClearScope::Namespace)
+            .with_clear(clear)
+            .with_ttl_resolution(TTL_RESOLUTION)
             .with_atomic_add(true)
             .with_atomic_incr(true)
             .with_shared(true)

@@ -20,6 +20,9 @@ pub(crate) fn build_pool(options: &RedisOptions) -> Result<Pool, String> {
     if options.timeout_ms == 0 {
         return Err("timeout_ms: must be at least 1 (there is no \"no timeout\")".into());
     }
+    if options.connect_timeout_ms == 0 {
+        return Err("connect_timeout_ms: must be at least 1 (there is no \"no timeout\")".into());
+    }
     let mut config = match &options.url {
         Some(url) => {
             if !options.cluster_nodes.is_empty() || !options.sentinel_nodes.is_empty() {
@@ -42,7 +45,12 @@ pub(crate) fn build_pool(options: &RedisOptions) -> Result<Pool, String> {
                     SCHEMES.join(", ")
                 ));
             }
-            Config::from_url(url).map_err(|e| format!("url: {}", e.details()))?
+            // fred's message may quote the URL: never its credentials.
+            Config::from_url(url).map_err(|e| {
+                let secrets = openviper_cache_core::redact::url_secrets(url);
+                let details = openviper_cache_core::redact::scrub(e.details(), &secrets);
+                format!("url: {}: {details}", crate::options::redact_url(url))
+            })?
         }
         None => Config {
             server: server_config(options)?,
@@ -64,7 +72,7 @@ pub(crate) fn build_pool(options: &RedisOptions) -> Result<Pool, String> {
     config.fail_fast = true;
 
     let timeout = Duration::from_millis(options.timeout_ms);
-    let connect_timeout = Duration::from_millis(options.connect_timeout_ms.max(1));
+    let connect_timeout = Duration::from_millis(options.connect_timeout_ms);
     // Commands are timed by RedisCache itself (fred's `default_command_timeout` stays off: it
     // cost ~40 % of the throughput under load). A connection whose replies stop for twice the
     // timeout is closed and reconnected, so a hung server does not pile up commands.

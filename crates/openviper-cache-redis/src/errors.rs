@@ -43,7 +43,9 @@ impl Op {
     }
 }
 
-/// A fred error as `Timeout` (after the configured per-command timeout) or `Backend`.
+/// A fred error as `Timeout` (after the configured per-command timeout) or `Backend`; a
+/// connection-class failure (I/O, a connection closed under the command, a server still
+/// loading or a cluster mid-failover) is marked temporary ([`CacheError::is_temporary`]).
 pub(crate) fn to_cache_error(
     backend: &str,
     op: Op,
@@ -56,7 +58,29 @@ pub(crate) fn to_cache_error(
             operation: op.name(),
             after: timeout,
         },
+        _ if is_connection_failure(&error) => CacheError::unavailable(backend, op.name(), error),
         _ => CacheError::backend(backend, op.name(), error),
+    }
+}
+
+/// Whether a retry of the command may succeed once the server is reachable again.
+fn is_connection_failure(error: &FredError) -> bool {
+    const RETRYABLE_REPLIES: [&str; 5] =
+        ["LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN"];
+    match error.kind() {
+        ErrorKind::IO
+        | ErrorKind::Canceled
+        | ErrorKind::Routing
+        | ErrorKind::Backpressure
+        | ErrorKind::Cluster
+        | ErrorKind::Sentinel => true,
+        // "not initialized": fred's answer to a command sent while its router is not running.
+        _ => {
+            error.details().contains("not initialized")
+                || RETRYABLE_REPLIES
+                    .iter()
+                    .any(|reply| error.details().starts_with(reply))
+        }
     }
 }
 
@@ -80,5 +104,58 @@ pub(crate) fn incr_error(
         }
     } else {
         to_cache_error(backend, Op::Incr, timeout, error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_failures_are_temporary_and_refusals_are_not() {
+        let timeout = Duration::from_millis(5);
+        for (kind, details, temporary) in [
+            (ErrorKind::IO, "Connection refused", true),
+            (ErrorKind::Canceled, "Connection closed unexpectedly.", true),
+            (ErrorKind::Unknown, "Client is not initialized.", true),
+            (
+                ErrorKind::Unknown,
+                "LOADING Redis is loading the dataset in memory",
+                true,
+            ),
+            (
+                ErrorKind::Auth,
+                "WRONGPASS invalid username-password pair",
+                false,
+            ),
+            (
+                ErrorKind::InvalidArgument,
+                "ERR value is not an integer",
+                false,
+            ),
+        ] {
+            let error = to_cache_error(
+                "RedisCache(h:1/0)",
+                Op::Get,
+                timeout,
+                FredError::new(kind, details),
+            );
+            assert_eq!(error.is_temporary(), temporary, "{details}");
+            assert!(error.to_string().contains("RedisCache(h:1/0)"), "{error}");
+        }
+        let timed_out = to_cache_error(
+            "x",
+            Op::Set,
+            timeout,
+            FredError::new(ErrorKind::Timeout, ""),
+        );
+        assert!(matches!(
+            timed_out,
+            CacheError::Timeout {
+                operation: "set",
+                ..
+            }
+        ));
+        assert!(timed_out.is_temporary());
     }
 }

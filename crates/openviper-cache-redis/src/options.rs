@@ -101,7 +101,9 @@ pub struct RedisOptions {
     /// Per-command timeout in milliseconds. Default 1000.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
-    /// Timeout of a connection attempt in milliseconds. Default 5000.
+    /// How long an operation waits for a connection (TCP connect, TLS and the handshake) in
+    /// milliseconds, on top of `timeout_ms`. Default 5000; at least 1 (0 is refused: there is
+    /// no "no timeout").
     #[serde(default = "default_connect_timeout_ms")]
     pub connect_timeout_ms: u64,
     /// Connections in the pool. Default 4.
@@ -182,14 +184,9 @@ impl RedisOptions {
     }
 }
 
-/// `url` with any `user:password@` replaced by `***@`.
+/// `url` with its credentials replaced by `***`, whatever its shape (core's redaction rule).
 pub(crate) fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            format!("{}***{}", &url[..scheme_end + 3], &url[at..])
-        }
-        _ => url.to_owned(),
-    }
+    openviper_cache_core::redact::redact_url(url).into_owned()
 }
 
 impl fmt::Debug for RedisOptions {
@@ -216,6 +213,7 @@ mod tests {
         assert_eq!(redact_url("redis://u:p@h:1/0"), "redis://***@h:1/0");
         assert_eq!(redact_url("rediss://:p%40ss@h"), "rediss://***@h");
         assert_eq!(redact_url("redis://h:1"), "redis://h:1");
+        assert_eq!(redact_url("redis:/u:pw@h"), "redis:/***@h");
     }
 
     #[test]

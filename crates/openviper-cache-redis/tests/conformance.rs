@@ -4,7 +4,7 @@
 use openviper_cache_conformance::{Subject, conformance_main};
 use openviper_cache_redis::BACKEND_NAME;
 
-conformance_main!(|| {
+conformance_main!(BACKEND_NAME, || {
     let url = std::env::var("OPENVIPER_TEST_REDIS_URL")
         .map_err(|_| "OPENVIPER_TEST_REDIS_URL is not set (run `cargo xtask test`)".to_owned())?;
     Ok(

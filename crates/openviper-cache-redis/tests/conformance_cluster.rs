@@ -4,7 +4,7 @@
 use openviper_cache_conformance::{Subject, conformance_main};
 use openviper_cache_redis::BACKEND_NAME;
 
-conformance_main!(|| {
+conformance_main!(BACKEND_NAME, || {
     let nodes = std::env::var("OPENVIPER_TEST_REDIS_CLUSTER").map_err(|_| {
         "OPENVIPER_TEST_REDIS_CLUSTER is not set (run `cargo xtask test`)".to_owned()
     })?;

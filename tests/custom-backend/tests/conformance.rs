@@ -5,7 +5,7 @@ use openviper_cache_conformance::{Subject, conformance_main};
 
 use myapp_cache as _;
 
-conformance_main!(|| Ok(Subject::new(
+conformance_main!("myapp.cache.MyCustomCache", || Ok(Subject::new(
     "myapp.cache.MyCustomCache",
     serde_json::json!({ "endpoint": "custom-host:1234" })
 )));

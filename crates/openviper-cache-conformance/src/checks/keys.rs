@@ -81,8 +81,8 @@ pub async fn test_invalid_keys_rejected_before_io(ctx: &Ctx) -> CheckResult {
 pub async fn test_longest_keys(ctx: &Ctx) -> CheckResult {
     let base = ctx.key("");
     let pad = CACHE_KEY_MAX_LEN - base.chars().count();
-    let ascii = format!("{base}{}", "a".repeat(pad));
-    let wide = format!("{base}{}", "é".repeat(pad - 1) + "🙂");
+    let ascii = ctx.track(format!("{base}{}", "a".repeat(pad)));
+    let wide = ctx.track(format!("{base}{}", "é".repeat(pad - 1) + "🙂"));
     for key in [&ascii, &wide] {
         ensure_eq!(key.chars().count(), CACHE_KEY_MAX_LEN, "test key length");
         ctx.cache().set(key, key.as_str(), None).await?;
@@ -97,7 +97,7 @@ pub async fn test_longest_keys(ctx: &Ctx) -> CheckResult {
         );
     }
     // Two long keys differing only in the last character stay apart.
-    let other = format!("{}b", &ascii[..ascii.len() - 1]);
+    let other = ctx.track(format!("{}b", &ascii[..ascii.len() - 1]));
     ctx.cache().set(&ascii, "one", None).await?;
     ctx.cache().set(&other, "two", None).await?;
     ensure_eq!(
@@ -154,14 +154,9 @@ pub async fn test_delete(ctx: &Ctx) -> CheckResult {
         "delete of a missing key"
     );
     let short = ctx.key("short");
-    ctx.cache()
-        .set(&short, "v", Some(Duration::from_millis(200)))
-        .await?;
-    let expired = super::eventually(Duration::from_secs(5), || async {
-        Ok(ctx.cache().get_bytes(&short).await?.is_none())
-    })
-    .await?;
-    ensure!(expired, "entry with a 200 ms TTL never expired");
+    let ttl = Duration::from_millis(200);
+    ctx.cache().set(&short, "v", Some(ttl)).await?;
+    super::wait_until_gone(ctx, tokio::time::Instant::now(), ttl).await;
     ensure!(
         !ctx.cache().delete(&short).await?,
         "delete of an expired key"
@@ -206,7 +201,9 @@ pub async fn test_keys_prefix(ctx: &Ctx) -> CheckResult {
 pub async fn test_keys_prefix_is_literal(ctx: &Ctx) -> CheckResult {
     let literal = ctx.key("a*[b]?\\:");
     let lookalike = ctx.key("aXbY\\:k");
-    ctx.cache().set(&format!("{literal}k"), "v", None).await?;
+    ctx.cache()
+        .set(&ctx.track(format!("{literal}k")), "v", None)
+        .await?;
     ctx.cache().set(&lookalike, "v", None).await?;
     let listed = ctx.cache().keys(&literal).await?;
     ensure_eq!(
@@ -214,5 +211,68 @@ pub async fn test_keys_prefix_is_literal(ctx: &Ctx) -> CheckResult {
         vec![format!("{literal}k")],
         "keys() with glob characters"
     );
+    Ok(())
+}
+
+/// Keys compare byte for byte: keys that differ only in case, Unicode normalisation, case
+/// folding or a trailing dot are distinct entries, each reads back its own value, deleting one
+/// leaves the others, and `keys(prefix)` (where it lists) is case-sensitive. (MySQL's default
+/// collations fold case and accents; a backend that lower-cases keys fails here.)
+pub async fn test_keys_are_exact(ctx: &Ctx) -> CheckResult {
+    let cache = ctx.cache();
+    let names = [
+        "Key",
+        "key",
+        "KEY",
+        "caf\u{e9}",   // é, NFC
+        "cafe\u{301}", // e + combining acute, NFD
+        "stra\u{df}e", // ß
+        "strasse",
+        "\u{130}",  // İ
+        "i\u{307}", // i + combining dot above
+        "dot",
+        "dot.",
+    ];
+    let keys: Vec<String> = names
+        .iter()
+        .map(|n| ctx.key(&format!("exact:{n}")))
+        .collect();
+    for (i, key) in keys.iter().enumerate() {
+        cache.set(key, &i, None).await?;
+    }
+    for (i, key) in keys.iter().enumerate() {
+        ensure_eq!(cache.get::<usize>(key).await?, Some(i), "value of {key:?}");
+    }
+    ensure!(cache.delete(&keys[1]).await?, "delete of {:?}", keys[1]);
+    for (i, key) in keys.iter().enumerate().filter(|(i, _)| *i != 1) {
+        ensure_eq!(
+            cache.get::<usize>(key).await?,
+            Some(i),
+            "{key:?} after deleting {:?}",
+            keys[1]
+        );
+    }
+    ensure_eq!(cache.get_bytes(&keys[1]).await?, None, "the deleted key");
+    if cache.capabilities().list_keys {
+        let mut upper = cache.keys(&ctx.key("exact:K")).await?;
+        upper.sort();
+        let mut expected = vec![keys[0].clone(), keys[2].clone()];
+        expected.sort();
+        ensure_eq!(upper, expected, "keys() of an upper-case prefix");
+        let mut lower = cache.keys(&ctx.key("exact:k")).await?;
+        lower.sort();
+        ensure_eq!(
+            lower,
+            Vec::<String>::new(),
+            "keys() of a lower-case prefix after its only key was deleted"
+        );
+        let mut dots = cache.keys(&ctx.key("exact:dot")).await?;
+        dots.sort();
+        ensure_eq!(
+            dots,
+            vec![keys[9].clone(), keys[10].clone()],
+            "keys() of \"dot\""
+        );
+    }
     Ok(())
 }

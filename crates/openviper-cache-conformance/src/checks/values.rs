@@ -7,7 +7,7 @@ use openviper_cache_core::codec::MSGPACK_MARKER;
 use openviper_cache_core::{BaseCache, Bytes, CacheError, CacheExt};
 use serde::{Deserialize, Serialize};
 
-use super::{ensure, ensure_eq, eventually};
+use super::{ensure, ensure_eq};
 use crate::context::{CheckResult, Ctx};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -270,21 +270,15 @@ pub async fn test_read_now_agrees_with_get_bytes(ctx: &Ctx) -> CheckResult {
         "read_now after delete"
     );
     let short = ctx.key("short");
+    let ttl = Duration::from_millis(200);
     cache
-        .set_bytes(
-            &short,
-            Bytes::from_static(b"soon gone"),
-            Some(Duration::from_millis(200)),
-        )
+        .set_bytes(&short, Bytes::from_static(b"soon gone"), Some(ttl))
         .await?;
-    let expired = eventually(Duration::from_secs(6), || {
-        let answer = read_now_of(cache, &short);
-        async move { Ok(answer? == (false, Vec::new())) }
-    })
-    .await?;
-    ensure!(
-        expired,
-        "read_now still lends an entry 6 s after its 200 ms TTL"
+    super::wait_until_gone(ctx, tokio::time::Instant::now(), ttl).await;
+    ensure_eq!(
+        read_now_of(cache, &short)?,
+        (false, Vec::new()),
+        "read_now of an entry past its 200 ms TTL"
     );
     match cache.read_now("bad key", &mut |_| {}) {
         Some(Err(CacheError::InvalidKey { .. })) => Ok(()),
