@@ -335,6 +335,19 @@ mod tests {
         assert_eq!(parse_counter(&encode("k", "1").unwrap()), None);
     }
 
+    #[test]
+    fn the_two_documented_conversions_hold() {
+        // MessagePack has one nil: Some(None) reads back as None.
+        let stored = encode("k", &Some(None::<u8>)).unwrap();
+        assert_eq!(decode::<Option<Option<u8>>>("k", &stored).unwrap(), None);
+        // An integer reads as a float; a float never reads as an integer.
+        assert_eq!(
+            decode::<f64>("k", &encode("k", &5i64).unwrap()).unwrap(),
+            5.0
+        );
+        assert!(decode::<i64>("k", &encode("k", &5.0f64).unwrap()).is_err());
+    }
+
     /// A value nested one level past what the decoder reads.
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
     struct Nest(Vec<Nest>);

@@ -221,10 +221,18 @@ impl CacheSettings {
 /// `Config` naming the option when `value` holds a number that is not finite.
 fn non_finite(alias: &str, path: &str, value: &toml::Value) -> Result<()> {
     match value {
-        toml::Value::Float(f) if !f.is_finite() => Err(CacheError::config(
-            alias,
-            format!("{path}: {f} is not a finite number"),
-        )),
+        toml::Value::Float(f) if !f.is_finite() => {
+            // As TOML spells them.
+            let spelled = match (f.is_nan(), f.is_sign_negative()) {
+                (true, _) => "nan",
+                (false, false) => "inf",
+                (false, true) => "-inf",
+            };
+            Err(CacheError::config(
+                alias,
+                format!("{path}: {spelled} is not a finite number"),
+            ))
+        }
         toml::Value::Table(table) => table
             .iter()
             .try_for_each(|(name, inner)| non_finite(alias, &format!("{path}.{name}"), inner)),

@@ -337,3 +337,128 @@ async fn typed_reads_racing_writes_see_whole_values() {
         reader.await.unwrap();
     }
 }
+
+/// Every bound that accepts a write holds it: a write that returns `Ok` is readable, and one
+/// that cannot be held is `ValueTooLarge`, never silently dropped.
+#[tokio::test]
+async fn every_bound_that_accepts_a_value_holds_one() {
+    for (max_entries, max_bytes) in [
+        (1, None),
+        (1, Some(1_000)),
+        (1, Some(100_000)),
+        (2, Some(300)),
+        (3, Some(64)),
+        (1, Some(40)),
+    ] {
+        let what = format!("max_entries = {max_entries}, max_bytes = {max_bytes:?}");
+        let cache = InMemoryCache::new(options(max_entries, max_bytes));
+        match cache.set("k", "v", None).await {
+            Ok(()) => assert_eq!(
+                cache.get::<String>("k").await.unwrap().as_deref(),
+                Some("v"),
+                "{what}: set was Ok, get must read it"
+            ),
+            Err(CacheError::ValueTooLarge { .. }) => {}
+            Err(other) => panic!("{what}: {other:?}"),
+        }
+        cache.delete("k").await.unwrap();
+        match cache.add("a", "v", None).await {
+            Ok(added) => {
+                assert!(added, "{what}: first add");
+                assert!(
+                    !cache.add("a", "v", None).await.unwrap(),
+                    "{what}: second add"
+                );
+            }
+            Err(CacheError::ValueTooLarge { .. }) => {}
+            Err(other) => panic!("{what}: {other:?}"),
+        }
+        cache.clear().await.unwrap();
+        match cache.incr("n", 1).await {
+            Ok(first) => {
+                assert_eq!(first, 1, "{what}");
+                assert_eq!(cache.incr("n", 1).await.unwrap(), 2, "{what}: second incr");
+            }
+            Err(CacheError::ValueTooLarge { .. }) => {}
+            Err(other) => panic!("{what}: {other:?}"),
+        }
+        assert!(
+            cache.len() as u64 <= max_entries,
+            "{what}: {} entries",
+            cache.len()
+        );
+    }
+}
+
+/// A value nested deeper than the decoder reads is refused at `set`, naming the key, so that
+/// what `set` accepts `get` reads back.
+#[test]
+fn a_value_too_deep_to_read_back_is_refused_at_set() {
+    #[derive(serde::Serialize)]
+    struct Nest(Vec<Nest>);
+    // Serializing two thousand levels recurses as deep: more than a test thread's stack.
+    let body = || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let deep = (0..2_000).fold(Nest(Vec::new()), |inner, _| Nest(vec![inner]));
+            let cache = InMemoryCache::new(InMemoryOptions::default());
+            cache.set("deep", "old", None).await.unwrap();
+            match cache.set("deep", &deep, None).await {
+                Err(CacheError::Serialize { key, .. }) => assert_eq!(key, "deep"),
+                other => panic!("{other:?}"),
+            }
+            assert_eq!(
+                cache.get::<String>("deep").await.unwrap().as_deref(),
+                Some("old")
+            );
+        });
+    };
+    std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(body)
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+/// `get_or_set_with` whose loader asks for its own key gets an error naming the key at once,
+/// never a deadlock; other keys' loaders nest fine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loader_that_loads_its_own_key_is_an_error_not_a_deadlock() {
+    let cache = Arc::new(InMemoryCache::new(InMemoryOptions::default()));
+    let inner = Arc::clone(&cache);
+    let result = tokio::time::timeout(
+        Duration::from_secs(10),
+        cache.get_or_set_with("report", None, || async move {
+            inner
+                .get_or_set_with("report", None, || async { Ok::<_, std::io::Error>(1u32) })
+                .await
+        }),
+    )
+    .await
+    .expect("a re-entrant get_or_set_with deadlocked");
+    match result {
+        Err(CacheError::Loader { key, source }) => {
+            assert_eq!(key, "report");
+            assert!(source.to_string().contains("own loader"), "{source}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!cache.has_key("report").await.unwrap());
+    // Nested loads of other keys work, and each is cached.
+    let outer = Arc::clone(&cache);
+    let total: u32 = cache
+        .get_or_set_with("total", None, || async move {
+            let part: u32 = outer
+                .get_or_set_with("part", None, || async { Ok::<_, std::io::Error>(20u32) })
+                .await
+                .map_err(std::io::Error::other)?;
+            Ok::<_, std::io::Error>(part + 1)
+        })
+        .await
+        .unwrap();
+    assert_eq!(total, 21);
+    assert_eq!(cache.get::<u32>("part").await.unwrap(), Some(20));
+}

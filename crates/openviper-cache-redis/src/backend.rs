@@ -487,3 +487,40 @@ impl BaseCache for RedisCache {
             .with_max_value_bytes(Some(MAX_VALUE_BYTES))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_prefix_says_clear_empties_the_whole_database() {
+        let cache = |prefix: &str| {
+            RedisCache::new(RedisOptions {
+                key_prefix: Some(prefix.to_owned()),
+                ..RedisOptions::default()
+            })
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        assert_eq!(cache("").capabilities().clear, ClearScope::WholeStore);
+        assert_eq!(cache("app:").capabilities().clear, ClearScope::Namespace);
+    }
+
+    #[test]
+    fn a_malformed_url_is_never_echoed_with_its_password() {
+        for url in [
+            "redis:/u:topsecret@h",
+            "redis//u:topsecret@h:1",
+            "rediss://u:topsecret@h:notaport",
+        ] {
+            let result = RedisCache::new(RedisOptions {
+                url: Some(url.to_owned()),
+                ..RedisOptions::default()
+            });
+            let text = match &result {
+                Err(error) => format!("{error} {error:?}"),
+                Ok(cache) => format!("{cache:?}"),
+            };
+            assert!(!text.contains("topsecret"), "{url}: {text}");
+        }
+    }
+}

@@ -153,6 +153,58 @@ pub async fn test_incr(ctx: &Ctx) -> CheckResult {
     Ok(())
 }
 
+/// With an alias default TTL (the path that must also set the TTL of a key it creates),
+/// `incr` still answers the exact stored `i64`: past 2^53, where a double rounds, and at
+/// `i64::MAX`/`i64::MIN`, past which it is `Overflow` with the value untouched.
+pub async fn test_incr_exact_with_default_ttl(ctx: &Ctx) -> CheckResult {
+    let Some(cache) = ctx.build_with_default_ttl(300.0) else {
+        return Err("the subject has no default TTL option".into());
+    };
+    let cache = cache?;
+    let fresh = ctx.key("exact-fresh");
+    let big = (1i64 << 53) + 1;
+    ensure_eq!(
+        cache.incr(&fresh, big).await?,
+        big,
+        "incr of a missing key by 2^53 + 1"
+    );
+    ensure_eq!(cache.incr(&fresh, 2).await?, big + 2, "incr past 2^53");
+    ensure_eq!(
+        cache.get::<i64>(&fresh).await?,
+        Some(big + 2),
+        "stored counter past 2^53"
+    );
+    let max = ctx.key("exact-max");
+    cache.set(&max, &(i64::MAX - 1), None).await?;
+    ensure_eq!(cache.incr(&max, 1).await?, i64::MAX, "incr up to i64::MAX");
+    match cache.incr(&max, 1).await {
+        Err(CacheError::Overflow { .. }) => {}
+        other => return Err(format!("incr past i64::MAX gave {other:?}").into()),
+    }
+    ensure_eq!(
+        cache.get::<i64>(&max).await?,
+        Some(i64::MAX),
+        "value after the overflow"
+    );
+    let min = ctx.key("exact-min");
+    cache.set(&min, &(i64::MIN + 1), None).await?;
+    ensure_eq!(
+        cache.decr(&min, 1).await?,
+        i64::MIN,
+        "decr down to i64::MIN"
+    );
+    match cache.decr(&min, 1).await {
+        Err(CacheError::Overflow { .. }) => {}
+        other => return Err(format!("decr past i64::MIN gave {other:?}").into()),
+    }
+    ensure_eq!(
+        cache.get::<i64>(&min).await?,
+        Some(i64::MIN),
+        "value after the underflow"
+    );
+    Ok(())
+}
+
 /// 32 tasks x 100 concurrent `incr`s lose nothing.
 pub async fn test_incr_concurrent(ctx: &Ctx) -> CheckResult {
     let key = ctx.key("counter");

@@ -159,6 +159,7 @@ pub const ALL: &[Check] = &[
     check!(atomic::test_add, []),
     check!(atomic::test_add_concurrent, [AtomicAdd]),
     check!(atomic::test_incr, []),
+    check!(atomic::test_incr_exact_with_default_ttl, [TtlOption]),
     check!(atomic::test_incr_concurrent, [AtomicIncr]),
     check!(atomic::test_incr_keeps_ttl, [AtomicIncr]),
     check!(atomic::test_touch, []),
