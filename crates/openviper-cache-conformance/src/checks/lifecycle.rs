@@ -6,7 +6,8 @@ use super::{ensure, ensure_eq};
 use crate::context::{CheckResult, Ctx};
 
 /// The backend is registered under its dotted name, builds from `OPTIONS`, and refuses an
-/// unknown option with a `Config` error naming the alias and the option.
+/// unknown option, and a default TTL that is negative, zero or not a number, with a `Config`
+/// error naming the alias and the option.
 pub async fn test_registered_by_name(ctx: &Ctx) -> CheckResult {
     let name = ctx.subject().backend.as_str();
     ensure!(
@@ -23,9 +24,21 @@ pub async fn test_registered_by_name(ctx: &Ctx) -> CheckResult {
         }
         other => return Err(format!("an unknown option gave {other:?}").into()),
     }
-    match build_backend("conformance", name, serde_json::json!({ "ttl": -1 })) {
-        Err(CacheError::Config { .. }) => {}
-        other => return Err(format!("ttl = -1 gave {other:?}").into()),
+    if let Some(ttl_option) = &ctx.subject().ttl_option {
+        for bad in [serde_json::json!(-1), serde_json::json!(0), serde_json::json!("300")] {
+            let mut options = match &ctx.subject().options {
+                serde_json::Value::Object(map) => map.clone(),
+                _ => serde_json::Map::new(),
+            };
+            options.insert(ttl_option.clone(), bad.clone());
+            match build_backend("conformance", name, serde_json::Value::Object(options)) {
+                Err(err @ CacheError::Config { .. }) => ensure!(
+                    err.to_string().contains(ttl_option.as_str()),
+                    "the error for {ttl_option} = {bad} does not name the option: {err}"
+                ),
+                other => return Err(format!("{ttl_option} = {bad} gave {other:?}").into()),
+            }
+        }
     }
     Ok(())
 }
