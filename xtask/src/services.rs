@@ -17,6 +17,8 @@ const SENTINEL_PORT: u16 = 26379;
 const SENTINEL_SERVICE: &str = "ovtest";
 /// A TLS-only redis-server, with a certificate from a CA generated here.
 const REDIS_TLS_PORT: u16 = 16380;
+/// Two memcached instances (not 11211, so a developer's own memcached is never touched).
+const MEMCACHED_PORTS: [u16; 2] = [21211, 21212];
 
 /// What `up` made available.
 #[derive(Debug, Default)]
@@ -35,9 +37,14 @@ fn pid_file(port: u16) -> PathBuf {
     state_dir().join(format!("redis-{port}.pid"))
 }
 
+fn memcached_pid_file(port: u16) -> PathBuf {
+    state_dir().join(format!("memcached-{port}.pid"))
+}
+
 /// Starts every service that is not already running.
 pub(crate) fn up() -> Result<Started> {
     ensure_installed("redis-server", &["redis-server", "redis-tools"])?;
+    ensure_installed("memcached", &["memcached"])?;
     std::fs::create_dir_all(state_dir())
         .map_err(|e| format!("cannot create {}: {e}", state_dir().display()))?;
     let mut started = Started::default();
@@ -62,8 +69,14 @@ pub(crate) fn up() -> Result<Started> {
     if fresh_cluster || !cluster_ok(CLUSTER_PORTS[0]) {
         create_cluster()?;
     }
+    for port in MEMCACHED_PORTS {
+        if start_memcached(port)? {
+            started.ours.push(memcached_pid_file(port));
+        }
+    }
 
     let redis_server = which("redis-server").unwrap_or_else(|| "redis-server".into());
+    let memcached = which("memcached").unwrap_or_else(|| "memcached".into());
     started.env.extend([
         (
             "OPENVIPER_TEST_REDIS_URL".into(),
@@ -83,6 +96,11 @@ pub(crate) fn up() -> Result<Started> {
             SENTINEL_SERVICE.to_owned(),
         ),
         (
+            "OPENVIPER_TEST_MEMCACHED".into(),
+            MEMCACHED_PORTS.map(|p| format!("127.0.0.1:{p}")).join(","),
+        ),
+        ("OPENVIPER_TEST_MEMCACHED_SERVER".into(), memcached),
+        (
             "OPENVIPER_TEST_REDIS_TLS".into(),
             format!("127.0.0.1:{REDIS_TLS_PORT}"),
         ),
@@ -96,8 +114,9 @@ pub(crate) fn up() -> Result<Started> {
         ),
     ]);
     println!(
-        "services up: redis 127.0.0.1:{REDIS_PORT}, redis TLS 127.0.0.1:{REDIS_TLS_PORT}, sentinel 127.0.0.1:{SENTINEL_PORT}, redis cluster {:?} ({} started by this run)",
+        "services up: redis 127.0.0.1:{REDIS_PORT}, redis TLS 127.0.0.1:{REDIS_TLS_PORT}, sentinel 127.0.0.1:{SENTINEL_PORT}, redis cluster {:?}, memcached {:?} ({} started by this run)",
         CLUSTER_PORTS,
+        MEMCACHED_PORTS,
         started.ours.len()
     );
     Ok(started)
@@ -139,6 +158,7 @@ pub(crate) fn down_all() -> Result {
         .into_iter()
         .chain(CLUSTER_PORTS)
         .map(pid_file)
+        .chain(MEMCACHED_PORTS.map(memcached_pid_file))
         .filter(|p| p.exists())
         .collect();
     down(&all)?;
@@ -172,6 +192,14 @@ pub(crate) fn status() -> Result {
             "not formed"
         }
     );
+    for port in MEMCACHED_PORTS {
+        let state = match read_pid(&memcached_pid_file(port)) {
+            Some(pid) if alive(pid) && memcached_answers(port) => format!("running (pid {pid})"),
+            Some(pid) if alive(pid) => format!("not answering (pid {pid})"),
+            _ => "stopped".to_owned(),
+        };
+        println!("memcached 127.0.0.1:{port}: {state}");
+    }
     Ok(())
 }
 
@@ -440,6 +468,69 @@ fn pings_tls(tls: &TlsFiles) -> bool {
         .stderr(Stdio::null())
         .output()
         .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "PONG")
+}
+
+/// Starts memcached on `port` unless it already runs; `true` when this call started it. It runs
+/// in the foreground of a child process whose pid this writes down (memcached's own `-P` is
+/// written after it drops root, into a folder it may not write).
+fn start_memcached(port: u16) -> Result<bool> {
+    let pid_path = memcached_pid_file(port);
+    if read_pid(&pid_path).is_some_and(alive) && memcached_answers(port) {
+        return Ok(false);
+    }
+    if memcached_answers(port) {
+        return Err(format!(
+            "port {port} answers memcached's version but was not started by cargo xtask: stop that server or free the port"
+        ));
+    }
+    let mut command = Command::new("memcached");
+    command.args([
+        "-l",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+        "-U",
+        "0",
+        "-m",
+        "64",
+    ]);
+    // memcached refuses to run as root unless told which user to become.
+    if std::env::var("USER").is_ok_and(|u| u == "root") || is_root() {
+        command.args(["-u", "nobody"]);
+    }
+    eprintln!("$ {}", crate::describe(&command));
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start memcached: {e}"))?;
+    std::fs::write(&pid_path, child.id().to_string())
+        .map_err(|e| format!("cannot write {}: {e}", pid_path.display()))?;
+    wait_until(Duration::from_secs(15), || memcached_answers(port))
+        .map_err(|()| format!("memcached on port {port} did not answer within 15 s"))?;
+    Ok(true)
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+}
+
+/// Whether a memcached answers `version` on `port`.
+fn memcached_answers(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+    let mut reply = [0u8; 64];
+    stream.write_all(b"version\r\n").is_ok()
+        && stream
+            .read(&mut reply)
+            .is_ok_and(|n| reply[..n].starts_with(b"VERSION "))
 }
 
 fn create_cluster() -> Result {

@@ -25,7 +25,11 @@ pub async fn test_registered_by_name(ctx: &Ctx) -> CheckResult {
         other => return Err(format!("an unknown option gave {other:?}").into()),
     }
     if let Some(ttl_option) = &ctx.subject().ttl_option {
-        for bad in [serde_json::json!(-1), serde_json::json!(0), serde_json::json!("300")] {
+        for bad in [
+            serde_json::json!(-1),
+            serde_json::json!(0),
+            serde_json::json!("300"),
+        ] {
             let mut options = match &ctx.subject().options {
                 serde_json::Value::Object(map) => map.clone(),
                 _ => serde_json::Map::new(),

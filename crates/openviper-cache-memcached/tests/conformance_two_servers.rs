@@ -1,0 +1,15 @@
+//! The shared conformance suite on MemcachedCache spread over two memcached servers by ketama
+//! (`OPENVIPER_TEST_MEMCACHED`, two `host:port`, set by `cargo xtask test`).
+
+use openviper_cache_conformance::{Subject, conformance_main};
+use openviper_cache_memcached::BACKEND_NAME;
+
+conformance_main!(BACKEND_NAME, || {
+    let servers = std::env::var("OPENVIPER_TEST_MEMCACHED")
+        .map_err(|_| "OPENVIPER_TEST_MEMCACHED is not set (run `cargo xtask test`)".to_owned())?;
+    let servers: Vec<&str> = servers.split(',').collect();
+    Ok(
+        Subject::new(BACKEND_NAME, serde_json::json!({ "servers": servers }))
+            .with_prefix_option("key_prefix"),
+    )
+});
