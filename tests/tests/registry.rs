@@ -14,6 +14,10 @@ fn registered_backends_are_exactly_the_enabled_ones() {
             cfg!(feature = "dragonfly"),
             "openviper.cache.DragonflyCache",
         ),
+        (
+            cfg!(feature = "memcached"),
+            "openviper.cache.MemcachedCache",
+        ),
     ] {
         if enabled || cfg!(feature = "full") {
             expected.push(name);

@@ -21,6 +21,12 @@ pub use openviper_cache_dragonfly as dragonfly;
 #[cfg(feature = "dragonfly")]
 pub use openviper_cache_dragonfly::DragonflyCache;
 
+/// The Memcached backend (feature `memcached`).
+#[cfg(feature = "memcached")]
+pub use openviper_cache_memcached as memcached;
+#[cfg(feature = "memcached")]
+pub use openviper_cache_memcached::{MemcachedCache, MemcachedOptions};
+
 /// The names and types most code needs: `use openviper_cache::prelude::*;`.
 ///
 /// ```
@@ -61,6 +67,8 @@ static LINKED_BACKENDS: &[fn() -> &'static str] = &[
     openviper_cache_redis::linker_anchor,
     #[cfg(feature = "dragonfly")]
     openviper_cache_dragonfly::linker_anchor,
+    #[cfg(feature = "memcached")]
+    openviper_cache_memcached::linker_anchor,
 ];
 
 /// The code of docs/getting-started.md, compiled and run as doctests so the guide stays true.

@@ -1,0 +1,74 @@
+//! Settings -> `CacheManager::get` -> every network backend against the real servers of
+//! `cargo xtask test`: the settings file a user writes reaches the server, typed values
+//! round-trip, and each backend keeps to its own prefix.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![cfg(feature = "full")]
+
+use openviper_cache::{CacheExt, CacheManager, CacheSettings};
+
+fn service(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(value) => Some(value),
+        Err(_) if std::env::var("OPENVIPER_REQUIRE_SERVICES").is_ok_and(|v| v == "1") => {
+            panic!("OPENVIPER_REQUIRE_SERVICES=1 but {var} is not set")
+        }
+        Err(_) => {
+            eprintln!("skipped: {var} is not set (run `cargo xtask test`)");
+            None
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_network_backend_is_reached_from_a_settings_file() {
+    let (Some(redis), Some(memcached)) = (
+        service("OPENVIPER_TEST_REDIS_URL"),
+        service("OPENVIPER_TEST_MEMCACHED"),
+    ) else {
+        return;
+    };
+    let memcached: Vec<String> = memcached.split(',').map(|s| format!("{s:?}")).collect();
+    let tag = std::process::id();
+    let settings = CacheSettings::from_toml_str(&format!(
+        r#"
+        [CACHES.redis]
+        BACKEND = "openviper.cache.RedisCache"
+        OPTIONS = {{ url = "{redis}", key_prefix = "settings{tag}:r:" }}
+
+        [CACHES.dragonfly]
+        BACKEND = "openviper.cache.DragonflyCache"
+        OPTIONS = {{ url = "{redis}", key_prefix = "settings{tag}:d:" }}
+
+        [CACHES.memcached]
+        BACKEND = "openviper.cache.MemcachedCache"
+        OPTIONS = {{ servers = [{}], key_prefix = "settings{tag}:m:", clear_mode = "namespace" }}
+        "#,
+        memcached.join(", ")
+    ))
+    .unwrap();
+    let manager = CacheManager::new(settings);
+    for alias in ["redis", "dragonfly", "memcached"] {
+        let cache = manager.get(alias).unwrap();
+        cache
+            .set("greeting", &format!("hello from {alias}"), None)
+            .await
+            .unwrap();
+        assert_eq!(cache.incr("visits", 2).await.unwrap(), 2, "{alias}");
+    }
+    for alias in ["redis", "dragonfly", "memcached"] {
+        let cache = manager.get(alias).unwrap();
+        assert_eq!(
+            cache.get::<String>("greeting").await.unwrap(),
+            Some(format!("hello from {alias}")),
+            "{alias}: another backend's value, or none"
+        );
+        assert_eq!(
+            cache.get::<i64>("visits").await.unwrap(),
+            Some(2),
+            "{alias}"
+        );
+        cache.clear().await.unwrap();
+        assert!(!cache.has_key("greeting").await.unwrap(), "{alias}");
+    }
+    manager.close_all().await.unwrap();
+}
