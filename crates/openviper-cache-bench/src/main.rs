@@ -4,6 +4,7 @@
 //! `--quick` runs a tenth of the operations (a smoke run; its figures are not for the docs).
 #![allow(clippy::print_stdout, clippy::print_stderr, missing_docs)]
 
+mod memcached;
 mod memory;
 mod redis;
 mod report;
@@ -24,21 +25,44 @@ const ROUNDS: usize = 9;
 struct Args {
     out: Option<PathBuf>,
     quick: bool,
+    /// `--only memory|redis|memcached`: one backend's rows (not written to the docs).
+    only: Option<String>,
 }
+
+impl Args {
+    fn runs(&self, backend: &str) -> bool {
+        self.only.as_deref().is_none_or(|only| only == backend)
+    }
+}
+
+/// The backends `--only` takes.
+const BACKENDS: [&str; 3] = ["memory", "redis", "memcached"];
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         out: None,
         quick: false,
+        only: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--out" => args.out = Some(it.next().ok_or("--out needs a path")?.into()),
             "--quick" => args.quick = true,
+            "--only" => {
+                let backend = it.next().ok_or("--only needs a backend")?;
+                if !BACKENDS.contains(&backend.as_str()) {
+                    return Err(format!(
+                        "--only {backend:?}: one of {}",
+                        BACKENDS.join(", ")
+                    ));
+                }
+                args.only = Some(backend);
+            }
             other => {
                 return Err(format!(
-                    "unknown argument {other:?} (use --out PATH, --quick)"
+                    "unknown argument {other:?} (use --out PATH, --quick, --only {})",
+                    BACKENDS.join("|")
                 ));
             }
         }
@@ -66,28 +90,42 @@ fn run() -> Result<(), String> {
     let scale = if args.quick { 10 } else { 1 };
     let mut table = Table::default();
 
-    let (growth, rss) = runtime.block_on(memory::resident_bytes_of_100k())?;
-    table.notes.push(format!(
-        "InMemoryCache resident memory: 100 000 entries of 100 bytes grew RSS by {:.1} MB (process RSS {:.1} MB).",
-        growth as f64 / 1e6,
-        rss as f64 / 1e6
-    ));
-
-    let memory_ops = 2_000_000 / scale;
-    runtime.block_on(bench_memory(&mut table, memory_ops))?;
+    if args.runs("memory") {
+        let (growth, rss) = runtime.block_on(memory::resident_bytes_of_100k())?;
+        table.notes.push(format!(
+            "InMemoryCache resident memory: 100 000 entries of 100 bytes grew RSS by {:.1} MB (process RSS {:.1} MB).",
+            growth as f64 / 1e6,
+            rss as f64 / 1e6
+        ));
+        let memory_ops = 2_000_000 / scale;
+        runtime.block_on(bench_memory(&mut table, memory_ops))?;
+    }
 
     match std::env::var("OPENVIPER_TEST_REDIS_URL") {
+        _ if !args.runs("redis") => {}
         Ok(url) => runtime.block_on(bench_redis(&mut table, &url, 60_000 / scale))?,
         Err(_) => table.notes.push(
             "Redis and Dragonfly: skipped, OPENVIPER_TEST_REDIS_URL is not set (run `cargo xtask bench`).".to_owned(),
         ),
     }
 
+    match std::env::var("OPENVIPER_TEST_MEMCACHED") {
+        _ if !args.runs("memcached") => {}
+        Ok(servers) => {
+            let server = servers.split(',').next().unwrap_or_default().to_owned();
+            runtime.block_on(bench_memcached(&mut table, &server, 60_000 / scale))?;
+        }
+        Err(_) => table.notes.push(
+            "Memcached: skipped, OPENVIPER_TEST_MEMCACHED is not set (run `cargo xtask bench`)."
+                .to_owned(),
+        ),
+    }
+
     let text = table.render(&args);
     println!("{text}");
     if let Some(path) = &args.out {
-        if args.quick {
-            println!("--quick: not writing {}", path.display());
+        if args.quick || args.only.is_some() {
+            println!("--quick or --only: not writing {}", path.display());
         } else {
             std::fs::write(path, report::document(&text))
                 .map_err(|e| format!("{}: {e}", path.display()))?;
@@ -308,6 +346,66 @@ fn redis_version() -> String {
             String::from_utf8_lossy(&o.stdout)
                 .split_whitespace()
                 .find_map(|w| w.strip_prefix("v=").map(str::to_owned))
+        })
+        .unwrap_or_else(|| "(version unknown)".into())
+}
+
+/// Pool size of every memcached client in the comparison.
+const MEMCACHED_POOL: usize = 8;
+
+async fn bench_memcached(table: &mut Table, server: &str, ops: u64) -> Result<(), String> {
+    let ours = openviper_cache::build_backend(
+        "bench",
+        "openviper.cache.MemcachedCache",
+        serde_json::json!({ "servers": [server], "pool_size": MEMCACHED_POOL, "key_prefix": "bench:ov:", "timeout_ms": 5_000 }),
+    )
+    .map_err(|e| e.to_string())?;
+    let value = value();
+    let raw = Entry {
+        client: "async-memcached 0.9, deadpool without ping (raw, beneath)",
+        raw: true,
+        target: Arc::new(memcached::RawMemcached::new(
+            server,
+            MEMCACHED_POOL,
+            "bench:raw:",
+            &value,
+        )?),
+    };
+    let pinging = Entry {
+        client: "deadpool-memcached 0.5 (async-memcached 0.7, ping per checkout; reference)",
+        raw: false,
+        target: Arc::new(memcached::DeadpoolMemcached::new(
+            server,
+            MEMCACHED_POOL,
+            "bench:dp:",
+            &value,
+        )?),
+    };
+    let ours_entry = Entry {
+        client: "MemcachedCache get/set::<String>",
+        raw: false,
+        target: Arc::new(memory::OursTyped(Arc::clone(&ours))),
+    };
+    let modes = [(false, Mix::GetSet), (true, Mix::GetSet)];
+    group!(table, "memcached", ops, modes, [raw, ours_entry, pinging]);
+    ours.clear().await.map_err(|e| e.to_string())?;
+    table.notes.push(format!(
+        "Memcached: memcached {} on loopback, pool_size {MEMCACHED_POOL} for every client, {ops} operations per run.",
+        memcached_version(),
+    ));
+    Ok(())
+}
+
+fn memcached_version() -> String {
+    std::process::Command::new("memcached")
+        .arg("-V")
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .nth(1)
+                .map(str::to_owned)
         })
         .unwrap_or_else(|| "(version unknown)".into())
 }

@@ -61,7 +61,6 @@ pub struct MemcachedCache {
     keys: Keys,
     default_ttl: Option<Duration>,
     timeout: Duration,
-    connect_timeout: Duration,
     max_value_bytes: usize,
 }
 
@@ -161,7 +160,6 @@ impl MemcachedCache {
             keys,
             default_ttl: options.ttl,
             timeout: Duration::from_millis(options.timeout_ms),
-            connect_timeout,
             max_value_bytes: options.max_value_bytes,
         })
     }
@@ -183,10 +181,12 @@ impl MemcachedCache {
         }
     }
 
-    /// Runs `work` on a connection of node `node`: checking one out waits at most
-    /// `connect_timeout_ms`, the command at most `timeout_ms`. The outer `Result` is the
-    /// timeout or a failed checkout; the inner one the command's own answer. A connection whose
-    /// command failed in a way that leaves its state unknown is dropped, never pooled again.
+    /// Runs `work` on a connection of node `node`, all of it (waiting for a pooled connection,
+    /// connecting one when none is idle, the command) within `timeout_ms`, under one timer. The
+    /// outer `Result` is the timeout or a failed checkout; the inner one the command's own
+    /// answer. A connection whose command failed in a way that leaves its state unknown is
+    /// dropped, never pooled again; one cut short by the timeout has closed itself (async-memcached
+    /// 0.9 closes a client whose operation did not finish), and the pool drops it.
     pub(crate) async fn run<T, F, Fut>(
         &self,
         node: usize,
@@ -198,18 +198,21 @@ impl MemcachedCache {
         Fut: Future<Output = (Connection, std::result::Result<T, McError>)>,
     {
         let node = &self.nodes[node];
-        let conn = within(&node.name, op, self.connect_timeout, node.pool.get())
-            .await?
-            .map_err(|error| pool_error(&node.name, op, error))?;
-        // On a timeout the command's future is dropped with the connection inside it; the
-        // client has then closed itself (an operation cut short), and the pool drops it.
-        let (conn, answer) = within(&node.name, op, self.timeout, work(conn)).await?;
-        if let Err(error) = &answer
-            && breaks_connection(error)
-        {
-            drop(Connection::take(conn));
-        }
-        Ok(answer)
+        let attempt = async {
+            let conn = node
+                .pool
+                .get()
+                .await
+                .map_err(|error| pool_error(&node.name, op, error))?;
+            let (conn, answer) = work(conn).await;
+            if let Err(error) = &answer
+                && breaks_connection(error)
+            {
+                drop(Connection::take(conn));
+            }
+            Ok(answer)
+        };
+        within(&node.name, op, self.timeout, attempt).await?
     }
 
     /// The error for a failed command on node `node`.
@@ -279,15 +282,14 @@ impl BaseCache for MemcachedCache {
         let store_key = prefix.store_key(key);
         let node = self.node_of(&store_key);
         let store_key = &*store_key;
-        // `mg <key> v`: the value, and no key in the answer to parse back.
         match self
             .run(node, "get", |mut c| async move {
-                let answer = c.meta_get(store_key, false, None, Some(&["v"])).await;
+                let answer = c.get(store_key).await;
                 (c, answer)
             })
             .await?
         {
-            Ok(answer) => Ok(hit(answer).map(|v| Bytes::from(v.data.unwrap_or_default()))),
+            Ok(value) => Ok(value.map(|v| Bytes::from(v.data.unwrap_or_default()))),
             Err(error) => Err(self.fail(node, "get", error)),
         }
     }

@@ -13,7 +13,7 @@ pub const DEFAULT_HOST: &str = "localhost";
 pub const DEFAULT_PORT: u16 = 11211;
 /// The per-command timeout when `timeout_ms` is absent.
 pub const DEFAULT_TIMEOUT_MS: u64 = 1_000;
-/// How long an operation waits for a connection when `connect_timeout_ms` is absent.
+/// How long one connection attempt may take when `connect_timeout_ms` is absent.
 pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 1_000;
 /// Connections per server when `pool_size` is absent.
 pub const DEFAULT_POOL_SIZE: usize = 8;
@@ -131,11 +131,12 @@ pub struct MemcachedOptions {
     /// Connections per server; default 8.
     #[serde(default = "default_pool_size")]
     pub pool_size: usize,
-    /// Per-command timeout in milliseconds; default 1000.
+    /// Per-operation timeout in milliseconds, waiting for a pooled connection included; default
+    /// 1000.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
-    /// How long an operation waits for a pooled connection (a free one, or a new one
-    /// connected) in milliseconds, on top of `timeout_ms`; default 1000.
+    /// How long one connection attempt may take, in milliseconds; default 1000. (An operation,
+    /// waiting for a pooled connection and connecting one included, ends within `timeout_ms`.)
     #[serde(default = "default_connect_timeout_ms")]
     pub connect_timeout_ms: u64,
     /// The largest value written, in bytes; default 1 MiB (memcached's default item size).
