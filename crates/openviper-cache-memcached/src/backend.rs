@@ -70,10 +70,28 @@ struct Node {
     pool: Pool,
 }
 
+/// The key mapping one operation uses.
+enum Prefix<'a> {
+    /// The fixed prefix of `flush_all` mode.
+    Fixed(&'a KeyPrefix),
+    /// The generation in force in `namespace` mode.
+    Generation(Arc<KeyPrefix>),
+}
+
+impl std::ops::Deref for Prefix<'_> {
+    type Target = KeyPrefix;
+    fn deref(&self) -> &KeyPrefix {
+        match self {
+            Prefix::Fixed(prefix) => prefix,
+            Prefix::Generation(prefix) => prefix,
+        }
+    }
+}
+
 /// How user keys become store keys.
 enum Keys {
     /// `key_prefix + key`.
-    Plain(Arc<KeyPrefix>),
+    Plain(KeyPrefix),
     /// `key_prefix + generation + ":" + key`, the generation read from memcached.
     Namespaced(Namespace),
 }
@@ -145,9 +163,9 @@ impl MemcachedCache {
             .collect::<Result<Vec<_>>>()?;
         let prefix = options.key_prefix();
         let keys = match options.clear_mode {
-            ClearMode::FlushAll => Keys::Plain(Arc::new(
-                store_limit(KeyPrefix::new(prefix)).map_err(config)?,
-            )),
+            ClearMode::FlushAll => {
+                Keys::Plain(store_limit(KeyPrefix::new(prefix)).map_err(config)?)
+            }
             ClearMode::Namespace => Keys::Namespaced(
                 Namespace::new(prefix, Duration::from_millis(options.namespace_refresh_ms))
                     .map_err(config)?,
@@ -174,10 +192,14 @@ impl MemcachedCache {
     }
 
     /// The key mapping in force: the current generation's in namespace mode.
-    async fn key_prefix(&self, op: &'static str) -> Result<Arc<KeyPrefix>> {
+    /// Borrowed in `flush_all` mode: a shared reference count touched by every operation would
+    /// move one cache line between the cores on every call.
+    async fn key_prefix(&self, op: &'static str) -> Result<Prefix<'_>> {
         match &self.keys {
-            Keys::Plain(prefix) => Ok(Arc::clone(prefix)),
-            Keys::Namespaced(namespace) => namespace.current(self, op).await,
+            Keys::Plain(prefix) => Ok(Prefix::Fixed(prefix)),
+            Keys::Namespaced(namespace) => {
+                namespace.current(self, op).await.map(Prefix::Generation)
+            }
         }
     }
 
