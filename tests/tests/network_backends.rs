@@ -5,19 +5,7 @@
 #![cfg(feature = "full")]
 
 use openviper_cache::{CacheExt, CacheManager, CacheSettings};
-
-fn service(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(value) => Some(value),
-        Err(_) if std::env::var("OPENVIPER_REQUIRE_SERVICES").is_ok_and(|v| v == "1") => {
-            panic!("OPENVIPER_REQUIRE_SERVICES=1 but {var} is not set")
-        }
-        Err(_) => {
-            eprintln!("skipped: {var} is not set (run `cargo xtask test`)");
-            None
-        }
-    }
-}
+use openviper_cache_conformance::servers::service;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_network_backend_is_reached_from_a_settings_file() {

@@ -24,6 +24,7 @@
 pub mod checks;
 mod context;
 mod runner;
+pub mod servers;
 
 pub use context::{CheckResult, Ctx, Failure, Subject};
 pub use runner::{Outcome, REQUIRE_SERVICES_ENV, run_check, run_main, run_suite};

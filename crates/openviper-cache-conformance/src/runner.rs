@@ -17,7 +17,7 @@ pub const REQUIRE_SERVICES_ENV: &str = "OPENVIPER_REQUIRE_SERVICES";
 /// How long one check may run before it fails as hung.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(120);
 
-fn services_required() -> bool {
+pub(crate) fn services_required() -> bool {
     std::env::var(REQUIRE_SERVICES_ENV).is_ok_and(|v| v == "1")
 }
 

@@ -226,11 +226,7 @@ impl CacheError {
         operation: &'static str,
         source: impl Into<BoxError>,
     ) -> Self {
-        Self::Backend {
-            backend: backend.into(),
-            operation,
-            source: Box::new(Unavailable(source.into())),
-        }
+        Self::backend(backend, operation, Unavailable(source.into()))
     }
 
     /// Wraps a store client's error as [`CacheError::Backend`].

@@ -16,12 +16,9 @@ fn defaults_are_dragonflys() {
 
 #[tokio::test]
 async fn keys_live_under_ov_df_beside_redis_caches() {
-    let url = match std::env::var("OPENVIPER_TEST_REDIS_URL") {
-        Ok(url) => url,
-        Err(_) if std::env::var("OPENVIPER_REQUIRE_SERVICES").is_ok_and(|v| v == "1") => {
-            panic!("OPENVIPER_REQUIRE_SERVICES=1 but OPENVIPER_TEST_REDIS_URL is not set")
-        }
-        Err(_) => return eprintln!("skipped: OPENVIPER_TEST_REDIS_URL is not set"),
+    let Some(url) = openviper_cache_conformance::servers::service("OPENVIPER_TEST_REDIS_URL")
+    else {
+        return;
     };
     let key = format!("defaults-{}", std::process::id());
     let dragonfly = build_backend("df", BACKEND_NAME, serde_json::json!({ "url": url })).unwrap();

@@ -232,7 +232,7 @@ async fn a_namespaced_clear_spares_other_data_and_reaches_other_objects() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_generation_never_brings_old_entries_back() {
-    let Some(mut server) = support::OwnServer::start(&[]) else {
+    let Some(mut server) = support::own_memcached() else {
         return;
     };
     let prefix = unique("lost");

@@ -50,7 +50,7 @@ async fn timed<T>(op: impl Future<Output = T>) -> T {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_server_fails_only_its_keys_and_is_used_again_when_it_returns() {
-    let (Some(mut a), Some(b)) = (OwnServer::start(&[]), OwnServer::start(&[])) else {
+    let (Some(mut a), Some(b)) = (support::own_memcached(), support::own_memcached()) else {
         return;
     };
     let cache = cache(&[&a, &b]);
@@ -105,7 +105,7 @@ async fn a_dead_server_fails_only_its_keys_and_is_used_again_when_it_returns() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_frozen_server_fails_every_caller_in_time_and_no_late_reply_reaches_another() {
-    let Some(server) = OwnServer::start(&[]) else {
+    let Some(server) = support::own_memcached() else {
         return;
     };
     let cache = cache(&[&server]);

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use openviper_cache_core::{BaseCache, CacheError, CacheExt};
 use openviper_cache_redis::{RedisCache, RedisOptions};
-use support::OwnServer;
 
 /// What a loaded 2-core CI machine may add to a bound, in the test's own measure.
 const SLACK: Duration = Duration::from_millis(750);
@@ -38,12 +37,12 @@ async fn bounded<T>(bound: Duration, op: impl Future<Output = T>) -> (T, Duratio
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_frozen_before_first_use_never_hangs_a_caller_and_is_used_once_it_thaws() {
-    let Some(server) = OwnServer::start(&[]) else {
+    let Some(server) = support::own_redis(&[]) else {
         return;
     };
     let (timeout_ms, connect_ms) = (300, 400);
     let bound = Duration::from_millis(timeout_ms + connect_ms);
-    let cache = std::sync::Arc::new(cache(server.url(), timeout_ms, connect_ms));
+    let cache = std::sync::Arc::new(cache(support::url(&server), timeout_ms, connect_ms));
     server.signal("-STOP");
     // The first caller, later callers, and many at once: each answered within its bound.
     for round in 0..3 {

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use openviper_cache_core::{BaseCache, CacheError, CacheExt, build_backend};
 use openviper_cache_redis::{BACKEND_NAME, RedisCache, RedisOptions};
-use support::OwnServer;
 
 fn cache_for(url: String, timeout_ms: u64) -> Arc<RedisCache> {
     Arc::new(
@@ -26,11 +25,11 @@ fn cache_for(url: String, timeout_ms: u64) -> Arc<RedisCache> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_server_gives_typed_errors_in_time_and_the_same_object_recovers() {
-    let Some(mut server) = OwnServer::start(&[]) else {
+    let Some(mut server) = support::own_redis(&[]) else {
         return;
     };
     let timeout_ms = 300;
-    let cache = cache_for(server.url(), timeout_ms);
+    let cache = cache_for(support::url(&server), timeout_ms);
     cache.set("warm", "up", None).await.unwrap();
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -126,11 +125,11 @@ async fn killed_server_gives_typed_errors_in_time_and_the_same_object_recovers()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hung_server_times_out_within_the_timeout_and_recovers() {
-    let Some(server) = OwnServer::start(&[]) else {
+    let Some(server) = support::own_redis(&[]) else {
         return;
     };
     let timeout_ms = 300;
-    let cache = cache_for(server.url(), timeout_ms);
+    let cache = cache_for(support::url(&server), timeout_ms);
     cache.set("k", "before", None).await.unwrap();
     server.signal("-STOP");
     for op in 0..5 {
@@ -169,11 +168,11 @@ async fn hung_server_times_out_within_the_timeout_and_recovers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_down_at_first_use_errors_then_connects_when_it_comes_up() {
-    let Some(mut server) = OwnServer::start(&[]) else {
+    let Some(mut server) = support::own_redis(&[]) else {
         return;
     };
     server.kill();
-    let cache = cache_for(server.url(), 500);
+    let cache = cache_for(support::url(&server), 500);
     match cache.get_bytes("k").await {
         Err(err @ (CacheError::Backend { .. } | CacheError::Timeout { .. })) => {
             let text = err.to_string();
@@ -194,7 +193,7 @@ async fn server_down_at_first_use_errors_then_connects_when_it_comes_up() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_password_is_a_clear_error_without_the_password() {
-    let Some(server) = OwnServer::start(&["--requirepass", "right-secret"]) else {
+    let Some(server) = support::own_redis(&["--requirepass", "right-secret"]) else {
         return;
     };
     let cache = RedisCache::new(RedisOptions {
