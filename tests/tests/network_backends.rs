@@ -1,6 +1,6 @@
-//! Settings -> `CacheManager::get` -> every network backend against the real servers of
-//! `cargo xtask test`: the settings file a user writes reaches the server, typed values
-//! round-trip, and each backend keeps to its own prefix.
+//! Settings -> `CacheManager::get` -> every backend that stores outside the process, against
+//! the real servers of `cargo xtask test` (and a folder): the settings file a user writes
+//! reaches the store, typed values round-trip, and each backend keeps to its own prefix.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #![cfg(feature = "full")]
 
@@ -17,6 +17,7 @@ async fn every_network_backend_is_reached_from_a_settings_file() {
     };
     let memcached: Vec<String> = memcached.split(',').map(|s| format!("{s:?}")).collect();
     let tag = std::process::id();
+    let folder = std::env::temp_dir().join(format!("ov-settings-{tag}"));
     let settings = CacheSettings::from_toml_str(&format!(
         r#"
         [CACHES.redis]
@@ -30,12 +31,18 @@ async fn every_network_backend_is_reached_from_a_settings_file() {
         [CACHES.memcached]
         BACKEND = "openviper.cache.MemcachedCache"
         OPTIONS = {{ servers = [{}], key_prefix = "settings{tag}:m:", clear_mode = "namespace" }}
+
+        [CACHES.file]
+        BACKEND = "openviper.cache.FileCache"
+        OPTIONS = {{ cache_dir = {:?}, key_prefix = "settings{tag}:f:" }}
         "#,
-        memcached.join(", ")
+        memcached.join(", "),
+        folder.display().to_string()
     ))
     .unwrap();
     let manager = CacheManager::new(settings);
-    for alias in ["redis", "dragonfly", "memcached"] {
+    let aliases = ["redis", "dragonfly", "memcached", "file"];
+    for alias in aliases {
         let cache = manager.get(alias).unwrap();
         cache
             .set("greeting", &format!("hello from {alias}"), None)
@@ -43,7 +50,7 @@ async fn every_network_backend_is_reached_from_a_settings_file() {
             .unwrap();
         assert_eq!(cache.incr("visits", 2).await.unwrap(), 2, "{alias}");
     }
-    for alias in ["redis", "dragonfly", "memcached"] {
+    for alias in aliases {
         let cache = manager.get(alias).unwrap();
         assert_eq!(
             cache.get::<String>("greeting").await.unwrap(),
@@ -59,4 +66,5 @@ async fn every_network_backend_is_reached_from_a_settings_file() {
         assert!(!cache.has_key("greeting").await.unwrap(), "{alias}");
     }
     manager.close_all().await.unwrap();
+    std::fs::remove_dir_all(&folder).unwrap();
 }

@@ -18,6 +18,7 @@ fn registered_backends_are_exactly_the_enabled_ones() {
             cfg!(feature = "memcached"),
             "openviper.cache.MemcachedCache",
         ),
+        (cfg!(feature = "file"), "openviper.cache.FileCache"),
     ] {
         if enabled || cfg!(feature = "full") {
             expected.push(name);

@@ -4,6 +4,7 @@
 //! `--quick` runs a tenth of the operations (a smoke run; its figures are not for the docs).
 #![allow(clippy::print_stdout, clippy::print_stderr, missing_docs)]
 
+mod file;
 mod memcached;
 mod memory;
 mod redis;
@@ -36,7 +37,7 @@ impl Args {
 }
 
 /// The backends `--only` takes.
-const BACKENDS: [&str; 3] = ["memory", "redis", "memcached"];
+const BACKENDS: [&str; 4] = ["memory", "redis", "memcached", "file"];
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -119,6 +120,10 @@ fn run() -> Result<(), String> {
             "Memcached: skipped, OPENVIPER_TEST_MEMCACHED is not set (run `cargo xtask bench`)."
                 .to_owned(),
         ),
+    }
+
+    if args.runs("file") {
+        runtime.block_on(bench_file(&mut table, 60_000 / scale))?;
     }
 
     let text = table.render(&args);
@@ -408,4 +413,53 @@ fn memcached_version() -> String {
                 .map(str::to_owned)
         })
         .unwrap_or_else(|| "(version unknown)".into())
+}
+
+async fn bench_file(table: &mut Table, ops: u64) -> Result<(), String> {
+    // The target folder, on the disk the project builds on (not a tmpfs /tmp).
+    let dir = std::env::current_dir()
+        .map_err(|e| e.to_string())?
+        .join("target")
+        .join("bench-file");
+    let _ = std::fs::remove_dir_all(&dir);
+    let ours = openviper_cache::build_backend(
+        "bench",
+        "openviper.cache.FileCache",
+        serde_json::json!({ "cache_dir": dir.join("ours"), "max_entries": 1_000_000 }),
+    )
+    .map_err(|e| e.to_string())?;
+    let value = value();
+    let raw = Entry {
+        client: "std::fs read / write-temp-and-rename on the blocking pool (raw, beneath)",
+        raw: true,
+        target: Arc::new(file::RawFiles::new(dir.join("raw"), &value)?),
+    };
+    let ours_entry = Entry {
+        client: "FileCache get/set::<String>",
+        raw: false,
+        target: Arc::new(memory::OursTyped(Arc::clone(&ours))),
+    };
+    let modes = [(false, Mix::GetSet), (true, Mix::GetSet)];
+    group!(table, "file", ops, modes, [raw, ours_entry]);
+    let _ = std::fs::remove_dir_all(&dir);
+    table.notes.push(format!(
+        "File: {} on the build disk (target/bench-file), {ops} operations per run; FileCache runs at most 8 file operations at once.",
+        filesystem_of(&std::env::current_dir().map_err(|e| e.to_string())?),
+    ));
+    Ok(())
+}
+
+fn filesystem_of(path: &std::path::Path) -> String {
+    std::process::Command::new("df")
+        .args(["--output=fstype"])
+        .arg(path)
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .nth(1)
+                .map(|l| l.trim().to_owned())
+        })
+        .unwrap_or_else(|| "(file system unknown)".into())
 }

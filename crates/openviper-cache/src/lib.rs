@@ -27,6 +27,12 @@ pub use openviper_cache_memcached as memcached;
 #[cfg(feature = "memcached")]
 pub use openviper_cache_memcached::{MemcachedCache, MemcachedOptions};
 
+/// The file-system backend (feature `file`).
+#[cfg(feature = "file")]
+pub use openviper_cache_file as file;
+#[cfg(feature = "file")]
+pub use openviper_cache_file::{FileCache, FileOptions};
+
 /// The names and types most code needs: `use openviper_cache::prelude::*;`.
 ///
 /// ```
@@ -69,6 +75,8 @@ static LINKED_BACKENDS: &[fn() -> &'static str] = &[
     openviper_cache_dragonfly::linker_anchor,
     #[cfg(feature = "memcached")]
     openviper_cache_memcached::linker_anchor,
+    #[cfg(feature = "file")]
+    openviper_cache_file::linker_anchor,
 ];
 
 /// The code of docs/getting-started.md, compiled and run as doctests so the guide stays true.
