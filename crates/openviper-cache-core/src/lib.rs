@@ -3,6 +3,11 @@
 //! form ([`codec`]), [`CacheError`], [`Capabilities`], the backend registry, settings and the
 //! [`CacheManager`] behind [`get_cache`].
 //!
+//! What every store needs is here once, for backend authors: key namespacing and hashing
+//! ([`key_prefix`]), the value-size policy ([`size`]), TTL mapping ([`ttl`]), counter arithmetic
+//! and its one integer grammar ([`counter`]), timeouts and background connecting ([`connect`]),
+//! and the redaction of secrets ([`redact`]).
+//!
 //! Applications depend on the facade crate `openviper-cache`, which re-exports all of this with
 //! the backends; backend authors depend on this crate alone.
 #![deny(missing_docs)]
