@@ -27,18 +27,26 @@ mod runner;
 pub mod servers;
 
 pub use context::{CheckResult, Ctx, Failure, Subject};
-pub use runner::{Outcome, REQUIRE_SERVICES_ENV, run_check, run_main, run_suite};
+pub use runner::{Outcome, REQUIRE_SERVICES_ENV, run_check, run_main, run_main_unnamed, run_suite};
 
 /// Expands to the `main` of a `harness = false` test target that runs the whole suite on the
 /// backend named `$backend` (its dotted name, which names the trials
 /// `services_<scheme>::family::test_x`) with the subject returned by `$subject` (a
 /// `fn() -> Result<Subject, String>`; `Err` names why the backend's server is not configured,
 /// which reports every trial as skipped, or as failed when `OPENVIPER_REQUIRE_SERVICES=1`).
+///
+/// The one-argument form, `conformance_main!(|| ..)`, still works: the trials are then named
+/// after the subject's backend when it builds, and `services_unknown` when it does not.
 #[macro_export]
 macro_rules! conformance_main {
     ($backend:expr, $subject:expr $(,)?) => {
         fn main() -> ::std::process::ExitCode {
             $crate::run_main($backend, $subject)
+        }
+    };
+    ($subject:expr $(,)?) => {
+        fn main() -> ::std::process::ExitCode {
+            $crate::run_main_unnamed($subject)
         }
     };
 }

@@ -140,9 +140,25 @@ pub async fn run_suite(subject: &Subject) -> Vec<(&'static str, Outcome)> {
 /// failed when `OPENVIPER_REQUIRE_SERVICES=1`, so `cargo test services_redis` never runs zero
 /// trials. Use it through [`conformance_main!`](crate::conformance_main).
 pub fn run_main(backend: &str, subject: impl FnOnce() -> Result<Subject, String>) -> ExitCode {
+    run_named(Some(backend), subject)
+}
+
+/// [`run_main`] for the one-argument form of [`conformance_main!`](crate::conformance_main):
+/// the trials are named after the subject's backend, or `services_unknown` when the server is
+/// not configured.
+pub fn run_main_unnamed(subject: impl FnOnce() -> Result<Subject, String>) -> ExitCode {
+    run_named(None, subject)
+}
+
+fn run_named(backend: Option<&str>, subject: impl FnOnce() -> Result<Subject, String>) -> ExitCode {
     let args = Arguments::from_args();
-    let scheme = scheme(backend);
-    let trials = match subject() {
+    let subject = subject();
+    let scheme = match (backend, &subject) {
+        (Some(backend), _) => scheme(backend),
+        (None, Ok(subject)) => scheme(&subject.backend),
+        (None, Err(_)) => "services_unknown".to_owned(),
+    };
+    let trials = match subject {
         Ok(subject) => trials_for(&scheme, subject),
         Err(reason) if services_required() => failing_trials(
             &scheme,
