@@ -20,7 +20,7 @@ fn unique(tag: &str) -> String {
     format!("t{}{nanos:x}{tag}:", std::process::id())
 }
 
-fn cache(server: &str, prefix: &str, extra: serde_json::Value) -> std::sync::Arc<dyn BaseCache> {
+fn prefixed(server: &str, prefix: &str, extra: serde_json::Value) -> std::sync::Arc<dyn BaseCache> {
     let mut options = serde_json::json!({ "servers": [server], "key_prefix": prefix });
     if let (Some(options), serde_json::Value::Object(extra)) = (options.as_object_mut(), extra) {
         options.extend(extra);
@@ -33,7 +33,7 @@ async fn a_250_character_key_of_4_byte_characters_works() {
     let Some(server) = support::shared_server() else {
         return;
     };
-    let cache = cache(&server, &unique("wide"), serde_json::json!({}));
+    let cache = prefixed(&server, &unique("wide"), serde_json::json!({}));
     let key = "🙂".repeat(250); // 1000 bytes
     let other = format!("{}😀", "🙂".repeat(249));
     cache.set(&key, "one", None).await.unwrap();
@@ -62,7 +62,7 @@ async fn keys_at_the_250_byte_boundary_and_past_it_stay_apart() {
         return;
     };
     let prefix = unique("edge");
-    let cache = cache(&server, &prefix, serde_json::json!({}));
+    let cache = prefixed(&server, &prefix, serde_json::json!({}));
     let at = "a".repeat(250 - prefix.len()); // the store key is exactly 250 bytes
     let past = format!("{at}a"); // 251: hashed
     assert!(openviper_cache_core::validate_cache_key(&past).is_ok());
@@ -96,7 +96,7 @@ async fn a_31_day_ttl_is_sent_as_an_absolute_time_and_stays_readable() {
     let Some(server) = support::shared_server() else {
         return;
     };
-    let cache = cache(&server, &unique("long"), serde_json::json!({}));
+    let cache = prefixed(&server, &unique("long"), serde_json::json!({}));
     let month = Duration::from_secs(31 * 24 * 3_600);
     cache.set("k", "kept", Some(month)).await.unwrap();
     assert_eq!(
@@ -111,12 +111,11 @@ async fn a_31_day_ttl_is_sent_as_an_absolute_time_and_stays_readable() {
     assert!(cache.add("fresh", "added", Some(month)).await.unwrap());
     assert!(cache.has_key("fresh").await.unwrap());
     // A counter created with a 31-day alias TTL, then incremented, keeps it.
-    let counting = build_backend(
-        "mc",
-        BACKEND_NAME,
-        serde_json::json!({ "servers": [server], "key_prefix": unique("longc"), "ttl": month.as_secs() }),
-    )
-    .unwrap();
+    let counting = prefixed(
+        &server,
+        &unique("longc"),
+        serde_json::json!({ "ttl": month.as_secs() }),
+    );
     assert_eq!(counting.incr("n", 1).await.unwrap(), 1);
     assert_eq!(counting.incr("n", 1).await.unwrap(), 2);
     assert_eq!(counting.get::<i64>("n").await.unwrap(), Some(2));
@@ -129,7 +128,7 @@ async fn values_at_and_over_the_limits_are_refused_and_remove_the_old_value() {
     let Some(server) = support::shared_server() else {
         return;
     };
-    let cache = cache(&server, &unique("big"), serde_json::json!({}));
+    let cache = prefixed(&server, &unique("big"), serde_json::json!({}));
     assert_eq!(cache.capabilities().max_value_bytes, Some(1_048_576));
     // Well under the item limit: stored.
     let fits = Bytes::from(vec![1u8; 1_048_576 - 4_096]);
@@ -157,12 +156,11 @@ async fn values_at_and_over_the_limits_are_refused_and_remove_the_old_value() {
         );
     }
     // Over the server's item limit with a larger max_value_bytes: the server's refusal.
-    let lenient = build_backend(
-        "mc",
-        BACKEND_NAME,
-        serde_json::json!({ "servers": [server], "key_prefix": unique("bigger"), "max_value_bytes": 4_194_304 }),
-    )
-    .unwrap();
+    let lenient = prefixed(
+        &server,
+        &unique("bigger"),
+        serde_json::json!({ "max_value_bytes": 4_194_304 }),
+    );
     lenient.set("w", "old", None).await.unwrap();
     match lenient
         .set_bytes("w", Bytes::from(vec![3u8; 2 << 20]), None)
@@ -200,8 +198,8 @@ async fn a_namespaced_clear_spares_other_data_and_reaches_other_objects() {
     };
     let prefix = unique("ns");
     let options = serde_json::json!({ "clear_mode": "namespace", "namespace_refresh_ms": 200 });
-    let a = cache(&server, &prefix, options.clone());
-    let b = cache(&server, &prefix, options);
+    let a = prefixed(&server, &prefix, options.clone());
+    let b = prefixed(&server, &prefix, options);
     assert_eq!(a.capabilities().clear, ClearScope::Namespace);
     let mut raw = support::raw(&server).await;
     let foreign = format!("{prefix}foreign");
@@ -237,7 +235,7 @@ async fn a_lost_generation_never_brings_old_entries_back() {
     };
     let prefix = unique("lost");
     let options = serde_json::json!({ "clear_mode": "namespace", "namespace_refresh_ms": 0 });
-    let cache = cache(&server.address(), &prefix, options);
+    let cache = prefixed(&server.address(), &prefix, options);
     cache.set("k", "before", None).await.unwrap();
     let mut raw = support::raw(&server.address()).await;
     let generation_key = format!("{prefix}#generation");
