@@ -1,0 +1,40 @@
+//! What each dialect's store does, in store keys (prefix already applied): the backend
+//! validates keys, applies the prefix and the TTL policy, and bounds every call by
+//! `timeout_ms`.
+
+use openviper_cache_core::{Result, async_trait};
+
+/// Milliseconds to live; `None` never expires.
+pub(crate) type TtlMs = Option<i64>;
+
+#[async_trait]
+pub(crate) trait Store: Send + Sync + 'static {
+    /// Creates the table and its index (`create`), or checks that it exists.
+    async fn prepare(&self, create: bool) -> Result<()>;
+    /// The live value of `key`; an expired row is deleted.
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>>;
+    /// The live rows among `keys` (distinct), as (store key, value).
+    async fn get_many(&self, keys: &[&str]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+    async fn set(&self, key: &str, value: &[u8], ttl: TtlMs) -> Result<()>;
+    /// `items` with distinct keys.
+    async fn set_many(&self, items: &[(&str, &[u8])], ttl: TtlMs) -> Result<()>;
+    /// Stores unless a live row holds `key`; `true` when it stored.
+    async fn add(&self, key: &str, value: &[u8], ttl: TtlMs) -> Result<bool>;
+    /// `true` when a live row went.
+    async fn delete(&self, key: &str) -> Result<bool>;
+    /// How many live rows among `keys` (distinct) went.
+    async fn delete_many(&self, keys: &[&str]) -> Result<u64>;
+    /// The counter after adding `delta`; a missing or expired key starts at 0 with `ttl`.
+    /// `user_key` names the key in errors.
+    async fn incr(&self, user_key: &str, key: &str, delta: i64, ttl: TtlMs) -> Result<i64>;
+    /// Gives a live `key` the new TTL; `true` when it was live.
+    async fn touch(&self, key: &str, ttl: TtlMs) -> Result<bool>;
+    /// The live store keys starting with `prefix`.
+    async fn keys(&self, prefix: &str) -> Result<Vec<Vec<u8>>>;
+    /// Deletes every row whose key starts with `prefix`.
+    async fn clear(&self, prefix: &str) -> Result<()>;
+    /// Deletes expired rows, in batches; how many went.
+    async fn cull(&self) -> Result<u64>;
+    /// Closes the connections.
+    async fn close(&self) -> Result<()>;
+}
