@@ -9,6 +9,7 @@
 //! - `ci`: lint, then test.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod databases;
 mod services;
 
 use std::path::{Path, PathBuf};

@@ -29,7 +29,7 @@ pub(crate) struct Started {
     pub(crate) ours: Vec<PathBuf>,
 }
 
-fn state_dir() -> PathBuf {
+pub(crate) fn state_dir() -> PathBuf {
     root().join("target").join("xtask-services")
 }
 
@@ -74,6 +74,13 @@ pub(crate) fn up() -> Result<Started> {
             started.ours.push(memcached_pid_file(port));
         }
     }
+    let mut database_env = Vec::new();
+    if let Some(pid) = crate::databases::start_postgres(&mut database_env)? {
+        started.ours.push(pid);
+    }
+    if let Some(pid) = crate::databases::start_mariadb(&mut database_env)? {
+        started.ours.push(pid);
+    }
 
     let redis_server = which("redis-server").unwrap_or_else(|| "redis-server".into());
     let memcached = which("memcached").unwrap_or_else(|| "memcached".into());
@@ -113,8 +120,9 @@ pub(crate) fn up() -> Result<Started> {
             tls.other_ca_cert.display().to_string(),
         ),
     ]);
+    started.env.extend(database_env);
     println!(
-        "services up: redis 127.0.0.1:{REDIS_PORT}, redis TLS 127.0.0.1:{REDIS_TLS_PORT}, sentinel 127.0.0.1:{SENTINEL_PORT}, redis cluster {:?}, memcached {:?} ({} started by this run)",
+        "services up: redis 127.0.0.1:{REDIS_PORT}, redis TLS 127.0.0.1:{REDIS_TLS_PORT}, sentinel 127.0.0.1:{SENTINEL_PORT}, redis cluster {:?}, memcached {:?}, postgres, mariadb ({} started by this run)",
         CLUSTER_PORTS,
         MEMCACHED_PORTS,
         started.ours.len()
@@ -159,6 +167,10 @@ pub(crate) fn down_all() -> Result {
         .chain(CLUSTER_PORTS)
         .map(pid_file)
         .chain(MEMCACHED_PORTS.map(memcached_pid_file))
+        .chain([
+            crate::databases::postgres_pid_file(),
+            crate::databases::mariadb_pid_file(),
+        ])
         .filter(|p| p.exists())
         .collect();
     down(&all)?;
@@ -203,7 +215,7 @@ pub(crate) fn status() -> Result {
     Ok(())
 }
 
-fn which(program: &str) -> Option<String> {
+pub(crate) fn which(program: &str) -> Option<String> {
     let out = Command::new("sh")
         .args(["-c", &format!("command -v {program}")])
         .output()
@@ -213,7 +225,7 @@ fn which(program: &str) -> Option<String> {
 }
 
 /// Installs Debian `packages` when `program` is missing.
-fn ensure_installed(program: &str, packages: &[&str]) -> Result {
+pub(crate) fn ensure_installed(program: &str, packages: &[&str]) -> Result {
     if which(program).is_some() {
         return Ok(());
     }
@@ -221,13 +233,26 @@ fn ensure_installed(program: &str, packages: &[&str]) -> Result {
         "{program} is missing: installing {} from Debian",
         packages.join(" ")
     );
-    crate::run(Command::new("apt-get").arg("update").arg("-q"))?;
-    crate::run(
-        Command::new("apt-get")
-            .args(["install", "-y", "-q", "--no-install-recommends"])
-            .args(packages)
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )?;
+    // Debian starts a packaged server on its default port when it is installed, unless
+    // policy-rc.d says no: the tests start their own, on ports of their own.
+    let policy = Path::new("/usr/sbin/policy-rc.d");
+    let ours = !policy.exists() && std::fs::write(policy, "#!/bin/sh\nexit 101\n").is_ok();
+    if ours {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(policy, std::fs::Permissions::from_mode(0o755));
+    }
+    let installed = crate::run(Command::new("apt-get").arg("update").arg("-q")).and_then(|()| {
+        crate::run(
+            Command::new("apt-get")
+                .args(["install", "-y", "-q", "--no-install-recommends"])
+                .args(packages)
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+        )
+    });
+    if ours {
+        let _ = std::fs::remove_file(policy);
+    }
+    installed?;
     which(program)
         .map(drop)
         .ok_or_else(|| format!("{program} is still missing after installing {packages:?}"))
@@ -512,7 +537,7 @@ fn start_memcached(port: u16) -> Result<bool> {
     Ok(true)
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
@@ -571,13 +596,13 @@ fn cluster_ok(port: u16) -> bool {
     redis_cli(port, &["cluster", "info"]).is_some_and(|s| s.contains("cluster_state:ok"))
 }
 
-fn read_pid(path: &Path) -> Option<u32> {
+pub(crate) fn read_pid(path: &Path) -> Option<u32> {
     std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
 /// Whether `pid` runs. A zombie does not: a server this process spawned and stopped stays one
 /// until this process exits, since nothing here waits for it.
-fn alive(pid: u32) -> bool {
+pub(crate) fn alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         // `pid (comm) state ...`: the state follows the last ')'.
         Ok(stat) => stat
@@ -587,7 +612,7 @@ fn alive(pid: u32) -> bool {
     }
 }
 
-fn stop(pid_path: &Path) -> Result {
+pub(crate) fn stop(pid_path: &Path) -> Result {
     let Some(pid) = read_pid(pid_path) else {
         return Ok(());
     };
@@ -609,7 +634,10 @@ fn stop(pid_path: &Path) -> Result {
     Ok(())
 }
 
-fn wait_until(limit: Duration, mut ready: impl FnMut() -> bool) -> std::result::Result<(), ()> {
+pub(crate) fn wait_until(
+    limit: Duration,
+    mut ready: impl FnMut() -> bool,
+) -> std::result::Result<(), ()> {
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
         if ready() {

@@ -14,7 +14,7 @@ use openviper_cache_core::counter::{format_counter, next_counter};
 use openviper_cache_core::{CacheError, Result, async_trait};
 
 use crate::errors::{Class, DbError, is_deadlock, to_cache_error};
-use crate::sql::{BATCH, Bind, KeyRow, KeyValueRow, Statements, Stmt, ValueRow};
+use crate::sql::{BATCH, Bind, KeyRow, KeyValueRow, Server, Statements, Stmt, ValueRow};
 use crate::store::{Store, TtlMs};
 
 /// How many times a statement MySQL picked as a deadlock victim is run again.
@@ -53,6 +53,7 @@ pub(crate) trait Driver: Send + Sync + 'static {
     fn begin(conn: &mut Self::Conn) -> impl Future<Output = QueryResult<()>> + Send;
     fn commit(conn: &mut Self::Conn) -> impl Future<Output = QueryResult<()>> + Send;
     fn rollback(conn: &mut Self::Conn) -> impl Future<Output = QueryResult<()>> + Send;
+    /// Closes the idle connections; the pool stays usable, so a later call reconnects.
     fn close(pool: &Self::Pool);
 }
 
@@ -101,7 +102,7 @@ macro_rules! diesel_driver {
                 <diesel_async::AnsiTransactionManager as diesel_async::TransactionManager<$conn>>::rollback_transaction(conn).await
             }
             fn close(pool: &Self::Pool) {
-                pool.close();
+                pool.retain(|_, _| false);
             }
         }
     };
@@ -501,10 +502,28 @@ impl<D: Driver> Store for ServerStore<D> {
 
     async fn touch(&self, key: &str, ttl: TtlMs) -> Result<bool> {
         let binds = [ttl_bind(ttl), Bind::Text(key)];
-        Ok(self
+        if self
             .execute("touch", Stmt::cached(&self.sql.touch, &binds))
             .await?
-            > 0)
+            > 0
+        {
+            return Ok(true);
+        }
+        // MySQL counts changed rows: a live row whose expiry was already this one counts 0.
+        if self.sql.server == Server::Mysql {
+            let mut lease = self.lease("touch").await?;
+            let answer = async {
+                D::values(
+                    lease.conn()?,
+                    Stmt::cached(&self.sql.get, &[Bind::Text(key)]),
+                )
+                .await
+            }
+            .await;
+            let rows = self.settle("touch", lease, answer)?;
+            return Ok(rows.first().is_some_and(|row| row.expired == 0));
+        }
+        Ok(false)
     }
 
     async fn keys(&self, prefix: &str) -> Result<Vec<Vec<u8>>> {
