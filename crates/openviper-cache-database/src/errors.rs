@@ -62,18 +62,6 @@ impl DbError {
             Self::WriterGone => Class::Unavailable,
         }
     }
-
-    /// Whether MySQL chose this statement's transaction as a deadlock victim (error 1213): the
-    /// statement may simply be run again.
-    #[cfg(test)]
-    pub(crate) fn is_deadlock(&self) -> bool {
-        match self {
-            #[cfg(any(feature = "postgres", feature = "mysql"))]
-            Self::Query(error) => is_deadlock(error),
-            #[allow(unreachable_patterns)]
-            _ => false,
-        }
-    }
 }
 
 /// Whether MySQL chose the statement's transaction as a deadlock victim (error 1213, which

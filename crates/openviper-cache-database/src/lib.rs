@@ -1,7 +1,13 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
+// Without a dialect feature the crate only explains which feature a URL needs.
+#![cfg_attr(
+    not(any(feature = "postgres", feature = "mysql", feature = "sqlite")),
+    allow(dead_code, unused_imports)
+)]
 
 mod backend;
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 mod errors;
 #[cfg(feature = "mysql")]
 mod mysql;
@@ -10,7 +16,7 @@ mod options;
 mod postgres;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod server;
-#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;

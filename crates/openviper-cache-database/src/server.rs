@@ -14,8 +14,8 @@ use openviper_cache_core::counter::{format_counter, next_counter};
 use openviper_cache_core::{CacheError, Result, async_trait};
 
 use crate::errors::{Class, DbError, is_deadlock, to_cache_error};
-use crate::sql::{BATCH, Bind, KeyRow, KeyValueRow, Server, Statements, Stmt, ValueRow};
-use crate::store::{Store, TtlMs};
+use crate::sql::{Bind, KeyRow, KeyValueRow, Server, Statements, Stmt, ValueRow};
+use crate::store::{BATCH, Store, TtlMs};
 
 /// How many times a statement MySQL picked as a deadlock victim is run again.
 const DEADLOCK_RETRIES: usize = 5;
@@ -561,7 +561,7 @@ impl<D: Driver> Store for ServerStore<D> {
                 .execute("cull", Stmt::cached(&self.sql.cull, &[]))
                 .await?;
             total += deleted as u64;
-            if (deleted as i64) < crate::sql::CULL_BATCH {
+            if (deleted as i64) < crate::store::CULL_BATCH {
                 return Ok(total);
             }
         }

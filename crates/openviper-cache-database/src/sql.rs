@@ -13,15 +13,14 @@ use diesel::{QueryResult, QueryableByName};
 
 use crate::options::KEY_COLUMN_BYTES;
 
-/// How many keys one batch statement carries at most.
-pub(crate) const BATCH: usize = 500;
-/// How many expired rows one cull statement deletes.
-pub(crate) const CULL_BATCH: i64 = 1_000;
+use crate::store::CULL_BATCH;
 
 /// A server dialect's spelling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Server {
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     Postgres,
+    #[cfg_attr(not(feature = "mysql"), allow(dead_code))]
     Mysql,
 }
 

@@ -23,8 +23,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 use crate::errors::{DbError, to_cache_error};
 use crate::is_entry_expired;
-use crate::sql::{BATCH, CULL_BATCH};
-use crate::store::{Store, TtlMs};
+use crate::store::{BATCH, CULL_BATCH, Store, TtlMs};
 
 /// How many queued writes one transaction commits at most.
 const GROUP_COMMIT: usize = 128;
@@ -588,33 +587,31 @@ impl Store for SqliteStore {
         // The writer runs one job at a time inside its transaction: the read and the write
         // below are atomic against every other writer of this database, in this process and
         // (through the transaction's lock) in others.
-        let answer = self
-            .write("incr", move |conn, sql| {
-                let now = now_ms();
-                let row = conn
-                    .prepare_cached(&sql.get)?
-                    .query_row(params![key], |r| {
-                        Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Option<i64>>(1)?))
-                    })
-                    .optional()?;
-                let (next, at) = match &row {
-                    Some((value, at)) if !expired(*at, now) => {
-                        match next_counter(&user_key, Some(value), delta) {
-                            Ok(next) => (next, *at),
-                            Err(error) => return Ok(Err(error)),
-                        }
+        self.write("incr", move |conn, sql| {
+            let now = now_ms();
+            let row = conn
+                .prepare_cached(&sql.get)?
+                .query_row(params![key], |r| {
+                    Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Option<i64>>(1)?))
+                })
+                .optional()?;
+            let (next, at) = match &row {
+                Some((value, at)) if !expired(*at, now) => {
+                    match next_counter(&user_key, Some(value), delta) {
+                        Ok(next) => (next, *at),
+                        Err(error) => return Ok(Err(error)),
                     }
-                    _ => (delta, ttl.map(|ms| now.saturating_add(ms))),
-                };
-                conn.prepare_cached(&sql.set)?.execute(params![
-                    key,
-                    format_counter(next).to_vec(),
-                    at
-                ])?;
-                Ok(Ok(next))
-            })
-            .await?;
-        answer
+                }
+                _ => (delta, ttl.map(|ms| now.saturating_add(ms))),
+            };
+            conn.prepare_cached(&sql.set)?.execute(params![
+                key,
+                format_counter(next).to_vec(),
+                at
+            ])?;
+            Ok(Ok(next))
+        })
+        .await?
     }
 
     async fn touch(&self, key: &str, ttl: TtlMs) -> Result<bool> {

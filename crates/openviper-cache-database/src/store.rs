@@ -4,6 +4,11 @@
 
 use openviper_cache_core::{Result, async_trait};
 
+/// How many keys one batch statement carries at most.
+pub(crate) const BATCH: usize = 500;
+/// How many expired rows one cull statement deletes.
+pub(crate) const CULL_BATCH: i64 = 1_000;
+
 /// Milliseconds to live; `None` never expires.
 pub(crate) type TtlMs = Option<i64>;
 

@@ -9,7 +9,7 @@ use openviper_cache_conformance::servers::service;
 use openviper_cache_database::{DatabaseCache, DatabaseOptions};
 
 /// A table name no other test (or earlier run on a reused server) has used.
-pub fn fresh_table(tag: &str) -> String {
+pub(crate) fn fresh_table(tag: &str) -> String {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let nanos = std::time::SystemTime::now()
@@ -20,21 +20,21 @@ pub fn fresh_table(tag: &str) -> String {
 }
 
 /// A SQLite file of this test run's own.
-pub fn sqlite_url(tag: &str) -> String {
+pub(crate) fn sqlite_url(tag: &str) -> String {
     let dir = std::env::temp_dir().join(format!("ov-db-tests-{}", std::process::id()));
     format!("sqlite://{}", dir.join(format!("{tag}.db")).display())
 }
 
-pub fn postgres_url() -> Option<String> {
+pub(crate) fn postgres_url() -> Option<String> {
     service("OPENVIPER_TEST_POSTGRES_URL")
 }
 
-pub fn mysql_url() -> Option<String> {
+pub(crate) fn mysql_url() -> Option<String> {
     service("OPENVIPER_TEST_MYSQL_URL")
 }
 
 /// Every dialect: (its name, a URL).
-pub fn dialects(tag: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn dialects(tag: &str) -> Vec<(&'static str, String)> {
     let mut all = vec![
         ("sqlite", sqlite_url(tag)),
         ("sqlite-memory", "sqlite::memory:".to_owned()),
@@ -45,7 +45,7 @@ pub fn dialects(tag: &str) -> Vec<(&'static str, String)> {
 }
 
 /// A cache on `url`, in `table`.
-pub fn cache(url: &str, table: &str) -> DatabaseCache {
+pub(crate) fn cache(url: &str, table: &str) -> DatabaseCache {
     let mut options = DatabaseOptions::new(url);
     options.table = Some(table.to_owned());
     options.timeout_ms = 10_000;

@@ -1,0 +1,103 @@
+//! The test PostgreSQL and MariaDB stopped while a cache uses them (through the control
+//! scripts `cargo xtask services up` writes): every operation fails with a typed, temporary
+//! error within `timeout_ms`; once the server is started again, the same cache object works
+//! again, its rows still there.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use openviper_cache_conformance::servers::service;
+use openviper_cache_core::{BaseCache, CacheError, CacheExt};
+use openviper_cache_database::{DatabaseCache, DatabaseOptions};
+
+const TIMEOUT_MS: u64 = 1_000;
+/// What a loaded 2-core CI machine may add, in the test's own measure.
+const SLACK: Duration = Duration::from_millis(1_000);
+
+fn ctl(script: &str, action: &str) {
+    let status = Command::new(script).arg(action).status().unwrap();
+    assert!(status.success(), "{script} {action}: {status}");
+}
+
+/// Runs `op`, failing the test if it takes longer than `timeout_ms` and the slack, or hangs.
+async fn timed<T>(op: impl Future<Output = T>) -> T {
+    let started = Instant::now();
+    let result = tokio::time::timeout(Duration::from_secs(30), op)
+        .await
+        .expect("an operation hung");
+    let took = started.elapsed();
+    let bound = Duration::from_millis(TIMEOUT_MS) + SLACK;
+    assert!(took <= bound, "took {took:?}, bound {bound:?}");
+    result
+}
+
+async fn stop_and_recover(url: String, script: String) {
+    let mut options = DatabaseOptions::new(url);
+    options.table = Some(support::fresh_table("faults"));
+    options.timeout_ms = TIMEOUT_MS;
+    options.pool_size = 4;
+    let cache = DatabaseCache::new(options).unwrap();
+    for i in 0..20 {
+        cache.set(&format!("k{i}"), &i, None).await.unwrap();
+    }
+    ctl(&script, "stop");
+    for _ in 0..3 {
+        for result in [
+            timed(cache.get::<i64>("k1")).await.map(drop),
+            timed(cache.set("k1", &1, None)).await,
+            timed(cache.incr("n", 1)).await.map(drop),
+            timed(cache.delete("k2")).await.map(drop),
+        ] {
+            let error = result.expect_err("an operation on a stopped server succeeded");
+            assert!(
+                matches!(
+                    error,
+                    CacheError::Backend { .. } | CacheError::Timeout { .. }
+                ) && error.is_temporary(),
+                "{error:?}"
+            );
+            assert!(error.to_string().contains("DatabaseCache("), "{error}");
+        }
+    }
+    ctl(&script, "start");
+    // The same object: its pool drops the dead connections and connects again.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let value = loop {
+        match cache.get::<i64>("k7").await {
+            Ok(value) => break value,
+            Err(error) if Instant::now() < deadline => {
+                assert!(error.is_temporary(), "{error:?}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(error) => panic!("no recovery within 20 s: {error}"),
+        }
+    };
+    assert_eq!(value, Some(7));
+    for i in 0..20 {
+        assert_eq!(cache.get::<i64>(&format!("k{i}")).await.unwrap(), Some(i));
+    }
+    assert_eq!(cache.incr("n", 1).await.unwrap(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_postgres_fails_in_time_and_the_same_cache_recovers() {
+    let (Some(url), Some(script)) = (
+        support::postgres_url(),
+        service("OPENVIPER_TEST_POSTGRES_CTL"),
+    ) else {
+        return;
+    };
+    stop_and_recover(url, script).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_mariadb_fails_in_time_and_the_same_cache_recovers() {
+    let (Some(url), Some(script)) = (support::mysql_url(), service("OPENVIPER_TEST_MARIADB_CTL"))
+    else {
+        return;
+    };
+    stop_and_recover(url, script).await;
+}
