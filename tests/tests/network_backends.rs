@@ -1,5 +1,5 @@
 //! Settings -> `CacheManager::get` -> every backend that stores outside the process, against
-//! the real servers of `cargo xtask test` (and a folder): the settings file a user writes
+//! the real servers of `cargo xtask test` (and a folder, and a SQLite file): the settings file a user writes
 //! reaches the store, typed values round-trip, and each backend keeps to its own prefix.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #![cfg(feature = "full")]
@@ -9,9 +9,11 @@ use openviper_cache_conformance::servers::service;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_network_backend_is_reached_from_a_settings_file() {
-    let (Some(redis), Some(memcached)) = (
+    let (Some(redis), Some(memcached), Some(postgres), Some(mysql)) = (
         service("OPENVIPER_TEST_REDIS_URL"),
         service("OPENVIPER_TEST_MEMCACHED"),
+        service("OPENVIPER_TEST_POSTGRES_URL"),
+        service("OPENVIPER_TEST_MYSQL_URL"),
     ) else {
         return;
     };
@@ -35,13 +37,34 @@ async fn every_network_backend_is_reached_from_a_settings_file() {
         [CACHES.file]
         BACKEND = "openviper.cache.FileCache"
         OPTIONS = {{ cache_dir = {:?}, key_prefix = "settings{tag}:f:" }}
+
+        [CACHES.postgres]
+        BACKEND = "openviper.cache.DatabaseCache"
+        OPTIONS = {{ url = "{postgres}", key_prefix = "settings{tag}:p:" }}
+
+        [CACHES.mysql]
+        BACKEND = "openviper.cache.DatabaseCache"
+        OPTIONS = {{ url = "{mysql}", key_prefix = "settings{tag}:y:" }}
+
+        [CACHES.sqlite]
+        BACKEND = "openviper.cache.DatabaseCache"
+        OPTIONS = {{ url = {:?}, key_prefix = "settings{tag}:s:" }}
         "#,
         memcached.join(", "),
-        folder.display().to_string()
+        folder.display().to_string(),
+        format!("sqlite://{}", folder.join("cache.db").display())
     ))
     .unwrap();
     let manager = CacheManager::new(settings);
-    let aliases = ["redis", "dragonfly", "memcached", "file"];
+    let aliases = [
+        "redis",
+        "dragonfly",
+        "memcached",
+        "file",
+        "postgres",
+        "mysql",
+        "sqlite",
+    ];
     for alias in aliases {
         let cache = manager.get(alias).unwrap();
         cache

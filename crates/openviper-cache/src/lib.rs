@@ -33,6 +33,20 @@ pub use openviper_cache_file as file;
 #[cfg(feature = "file")]
 pub use openviper_cache_file::{FileCache, FileOptions};
 
+/// The database backend (features `database-postgres`, `database-sqlite`, `database-mysql`).
+#[cfg(any(
+    feature = "database-postgres",
+    feature = "database-sqlite",
+    feature = "database-mysql"
+))]
+pub use openviper_cache_database as database;
+#[cfg(any(
+    feature = "database-postgres",
+    feature = "database-sqlite",
+    feature = "database-mysql"
+))]
+pub use openviper_cache_database::{DatabaseCache, DatabaseOptions};
+
 /// The names and types most code needs: `use openviper_cache::prelude::*;`.
 ///
 /// ```
@@ -77,6 +91,12 @@ static LINKED_BACKENDS: &[fn() -> &'static str] = &[
     openviper_cache_memcached::linker_anchor,
     #[cfg(feature = "file")]
     openviper_cache_file::linker_anchor,
+    #[cfg(any(
+        feature = "database-postgres",
+        feature = "database-sqlite",
+        feature = "database-mysql"
+    ))]
+    openviper_cache_database::linker_anchor,
 ];
 
 /// The code of docs/getting-started.md, compiled and run as doctests so the guide stays true.
