@@ -3,7 +3,7 @@
 //! - `services up | down | status`: the real servers the tests use, on loopback.
 //! - `test`: services up, `cargo test --workspace --all-features` with
 //!   `OPENVIPER_REQUIRE_SERVICES=1`, then down (only what this run started).
-//! - `bench [--quick] [--only memory|redis|memcached|file]`: the side-by-side benchmark; a full run
+//! - `bench [--quick] [--only memory|redis|memcached|file|database]`: the side-by-side benchmark; a full run
 //!   writes docs/performance.md.
 //! - `lint`: fmt check, clippy `-D warnings`, `cargo deny check licenses bans sources`.
 //! - `ci`: lint, then test.
@@ -41,7 +41,7 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: cargo xtask <services up|down|status | test [cargo test args] | bench [--quick] [--only memory|redis|memcached|file] | lint | ci>";
+const USAGE: &str = "usage: cargo xtask <services up|down|status | test [cargo test args] | bench [--quick] [--only memory|redis|memcached|file|database] | lint | ci>";
 
 /// The workspace root (xtask lives one level below it).
 ///

@@ -4,6 +4,7 @@
 //! `--quick` runs a tenth of the operations (a smoke run; its figures are not for the docs).
 #![allow(clippy::print_stdout, clippy::print_stderr, missing_docs)]
 
+mod database;
 mod file;
 mod memcached;
 mod memory;
@@ -26,7 +27,7 @@ const ROUNDS: usize = 9;
 struct Args {
     out: Option<PathBuf>,
     quick: bool,
-    /// `--only memory|redis|memcached`: one backend's rows (not written to the docs).
+    /// `--only memory|redis|memcached|file|database`: one backend's rows (not written to the docs).
     only: Option<String>,
 }
 
@@ -37,7 +38,7 @@ impl Args {
 }
 
 /// The backends `--only` takes.
-const BACKENDS: [&str; 4] = ["memory", "redis", "memcached", "file"];
+const BACKENDS: [&str; 5] = ["memory", "redis", "memcached", "file", "database"];
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -124,6 +125,10 @@ fn run() -> Result<(), String> {
 
     if args.runs("file") {
         runtime.block_on(bench_file(&mut table, 60_000 / scale))?;
+    }
+
+    if args.runs("database") {
+        runtime.block_on(bench_database(&mut table, 20_000 / scale))?;
     }
 
     let text = table.render(&args);
@@ -446,6 +451,98 @@ async fn bench_file(table: &mut Table, ops: u64) -> Result<(), String> {
         "File: {} on the build disk (target/bench-file), {ops} operations per run; FileCache runs at most 8 file operations at once.",
         filesystem_of(&std::env::current_dir().map_err(|e| e.to_string())?),
     ));
+    Ok(())
+}
+
+/// Connections of every database client in the comparison (SQLite: reader connections beside
+/// DatabaseCache's one writer; the raw rows use this many connections for everything).
+const DATABASE_POOL: usize = 8;
+
+async fn bench_database(table: &mut Table, ops: u64) -> Result<(), String> {
+    let value = value();
+    let options = |url: &str| serde_json::json!({ "url": url, "pool_size": DATABASE_POOL, "table": "bench_ours", "timeout_ms": 10_000, "key_prefix": "bench:ov:" });
+    let build = |url: &str| {
+        openviper_cache::build_backend("bench", "openviper.cache.DatabaseCache", options(url))
+            .map_err(|e| e.to_string())
+    };
+    let modes = [(false, Mix::GetSet), (true, Mix::GetSet)];
+
+    // The target folder, on the disk the project builds on (not a tmpfs /tmp).
+    let dir = std::env::current_dir()
+        .map_err(|e| e.to_string())?
+        .join("target")
+        .join("bench-sqlite");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let ours = build(&format!("sqlite://{}", dir.join("ours.db").display()))?;
+    let raw = Entry {
+        client: "rusqlite 0.37, WAL + synchronous=NORMAL, blocking pool (raw, beneath)",
+        raw: true,
+        target: Arc::new(database::RawSqlite::open(
+            &dir.join("raw.db"),
+            DATABASE_POOL,
+            &value,
+        )?),
+    };
+    let ours_entry = Entry {
+        client: "DatabaseCache (SQLite) get/set::<String>",
+        raw: false,
+        target: Arc::new(memory::OursTyped(Arc::clone(&ours))),
+    };
+    group!(table, "sqlite", ops, modes, [raw, ours_entry]);
+    ours.close().await.map_err(|e| e.to_string())?;
+    table.notes.push(format!(
+        "SQLite: bundled SQLite {} in files on the build disk (target/bench-sqlite), {DATABASE_POOL} connections, {ops} operations per run.",
+        rusqlite::version()
+    ));
+
+    match std::env::var("OPENVIPER_TEST_POSTGRES_URL") {
+        Ok(url) => {
+            let ours = build(&url)?;
+            let raw = Entry {
+                client: "tokio-postgres 0.7, deadpool, prepared statements (raw, beneath)",
+                raw: true,
+                target: Arc::new(database::RawPostgres::connect(&url, DATABASE_POOL, &value).await?),
+            };
+            let ours_entry = Entry {
+                client: "DatabaseCache (PostgreSQL) get/set::<String>",
+                raw: false,
+                target: Arc::new(memory::OursTyped(Arc::clone(&ours))),
+            };
+            group!(table, "postgres", ops, modes, [raw, ours_entry]);
+            ours.clear().await.map_err(|e| e.to_string())?;
+            table.notes.push(format!(
+                "PostgreSQL: PostgreSQL 15 on loopback (fsync off), pool_size {DATABASE_POOL} for both clients, {ops} operations per run."
+            ));
+        }
+        Err(_) => table.notes.push("PostgreSQL: skipped, OPENVIPER_TEST_POSTGRES_URL is not set (run `cargo xtask bench`).".to_owned()),
+    }
+
+    match std::env::var("OPENVIPER_TEST_MYSQL_URL") {
+        Ok(url) => {
+            let ours = build(&url)?;
+            let raw = Entry {
+                client: "mysql_async 0.36, deadpool, statements cached (raw, beneath)",
+                raw: true,
+                target: Arc::new(database::RawMysql::connect(&url, DATABASE_POOL, &value).await?),
+            };
+            let ours_entry = Entry {
+                client: "DatabaseCache (MariaDB) get/set::<String>",
+                raw: false,
+                target: Arc::new(memory::OursTyped(Arc::clone(&ours))),
+            };
+            group!(table, "mariadb", ops, modes, [raw, ours_entry]);
+            ours.clear().await.map_err(|e| e.to_string())?;
+            table.notes.push(format!(
+                "MariaDB: MariaDB 10.11 on loopback, pool_size {DATABASE_POOL} for both clients, {ops} operations per run."
+            ));
+        }
+        Err(_) => table.notes.push(
+            "MariaDB: skipped, OPENVIPER_TEST_MYSQL_URL is not set (run `cargo xtask bench`)."
+                .to_owned(),
+        ),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 

@@ -32,7 +32,7 @@ const TTL_RESOLUTION: Duration = Duration::from_millis(1);
 /// `clear()` deletes this prefix's rows only. `add` and `incr` are atomic.
 ///
 /// ```
-/// use openviper_cache_core::CacheExt;
+/// use openviper_cache_core::{BaseCache, CacheExt};
 /// use openviper_cache_database::{DatabaseCache, DatabaseOptions};
 /// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
 /// let cache = DatabaseCache::new(DatabaseOptions::new("sqlite::memory:"))?;
@@ -216,7 +216,6 @@ fn open_store(
         Dialect::SqliteFile(path) => Ok(Box::new(crate::sqlite::SqliteStore::open(
             crate::sqlite::Location::File(path),
             table,
-            pool_size,
             timeout,
             name,
         )?)),
@@ -224,7 +223,6 @@ fn open_store(
         Dialect::SqliteMemory => Ok(Box::new(crate::sqlite::SqliteStore::open(
             crate::sqlite::Location::Memory,
             table,
-            pool_size,
             timeout,
             name,
         )?)),
