@@ -9,7 +9,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::Result;
-use crate::services::{alive, ensure_installed, is_root, read_pid, state_dir, wait_until};
+use crate::services::{
+    TlsFiles, alive, ensure_installed, is_root, read_pid, state_dir, wait_until,
+};
 
 /// PostgreSQL's port (not 5432, so a developer's own server is never touched).
 const POSTGRES_PORT: u16 = 15432;
@@ -18,6 +20,9 @@ const MARIADB_PORT: u16 = 13306;
 /// The unprivileged user the servers run as when xtask runs as root.
 const SERVER_USER: &str = "ovtest";
 const POSTGRES_PASSWORD: &str = "ovtest-pg-secret";
+/// A user of both servers that may only connect over TLS.
+const TLS_USER: &str = "ovtls";
+const TLS_PASSWORD: &str = "ovtls-secret";
 const MARIADB_PASSWORD: &str = "ovtest-db-secret";
 /// The servers' time zones: far from UTC on both sides, so a comparison that is not in UTC
 /// shows (PostgreSQL's `Etc/GMT-14` is UTC+14).
@@ -79,6 +84,42 @@ fn fresh_dir(dir: &Path) -> Result {
     crate::run(Command::new("chmod").arg("0700").arg(dir))
 }
 
+/// Copies the test server certificate and key into `data`, owned by the server's user, 0600.
+fn install_certificate(tls: &TlsFiles, data: &Path) -> Result {
+    for (from, name) in [
+        (&tls.server_cert, "server.pem"),
+        (&tls.server_key, "server.key"),
+        (&tls.ca_cert, "ca.pem"),
+    ] {
+        let to = data.join(name);
+        std::fs::copy(from, &to)
+            .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))?;
+        crate::run(Command::new("chmod").arg("0600").arg(&to))?;
+        if is_root() {
+            crate::run(
+                Command::new("chown")
+                    .arg(format!("{SERVER_USER}:"))
+                    .arg(&to),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The variables naming the TLS test users and the CAs.
+fn tls_env(env: &mut Vec<(String, String)>, tls: &TlsFiles) {
+    env.extend([
+        (
+            "OPENVIPER_TEST_TLS_CA".to_owned(),
+            tls.ca_cert.display().to_string(),
+        ),
+        (
+            "OPENVIPER_TEST_TLS_OTHER_CA".to_owned(),
+            tls.other_ca_cert.display().to_string(),
+        ),
+    ]);
+}
+
 fn write_script(path: &Path, text: &str) -> Result {
     use std::os::unix::fs::PermissionsExt;
     std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
@@ -120,7 +161,7 @@ fn postgres_script(bin: &Path, data: &Path) -> PathBuf {
         &format!(
             "#!/bin/sh\n# Written by `cargo xtask services up`: start | stop the test PostgreSQL.\nset -e\n\
              case \"$1\" in\n\
-             start)\n  {as_}{bin}/pg_ctl -D {data} -l {data}/server.log -w -t 60 -o \"-p {POSTGRES_PORT} -c listen_addresses=127.0.0.1 -k {data} -c timezone={POSTGRES_TIME_ZONE} -c max_connections=200 -c fsync=off\" start >/dev/null\n  head -1 {data}/postmaster.pid > {pid}\n  ;;\n\
+             start)\n  {as_}{bin}/pg_ctl -D {data} -l {data}/server.log -w -t 60 -o \"-p {POSTGRES_PORT} -c listen_addresses=127.0.0.1 -k {data} -c timezone={POSTGRES_TIME_ZONE} -c max_connections=200 -c fsync=off -c ssl=on -c ssl_cert_file=server.pem -c ssl_key_file=server.key\" start >/dev/null\n  head -1 {data}/postmaster.pid > {pid}\n  ;;\n\
              stop)\n  {as_}{bin}/pg_ctl -D {data} -m fast -w -t 60 stop >/dev/null\n  ;;\n\
              *) echo \"usage: $0 start|stop\" >&2; exit 2 ;;\nesac\n",
             as_ = run_as(),
@@ -141,7 +182,10 @@ fn postgres_answers() -> bool {
 }
 
 /// Starts PostgreSQL unless it already runs; `Some(pid file)` when this call started it.
-pub(crate) fn start_postgres(env: &mut Vec<(String, String)>) -> Result<Option<PathBuf>> {
+pub(crate) fn start_postgres(
+    env: &mut Vec<(String, String)>,
+    tls: &TlsFiles,
+) -> Result<Option<PathBuf>> {
     let bin = postgres_bin()?;
     let data = data_dir("postgres");
     let script = postgres_script(&bin, &data);
@@ -154,7 +198,12 @@ pub(crate) fn start_postgres(env: &mut Vec<(String, String)>) -> Result<Option<P
             "OPENVIPER_TEST_POSTGRES_CTL".to_owned(),
             script.display().to_string(),
         ),
+        (
+            "OPENVIPER_TEST_POSTGRES_TLS_URL".to_owned(),
+            format!("postgres://{TLS_USER}:{TLS_PASSWORD}@127.0.0.1:{POSTGRES_PORT}/postgres"),
+        ),
     ]);
+    tls_env(env, tls);
     if read_pid(&postgres_pid_file()).is_some_and(alive) && postgres_answers() {
         return Ok(None);
     }
@@ -186,7 +235,36 @@ pub(crate) fn start_postgres(env: &mut Vec<(String, String)>) -> Result<Option<P
     let initialised = crate::run(&mut initdb);
     let _ = std::fs::remove_file(&pwfile);
     initialised?;
+    install_certificate(tls, &data)?;
+    // The TLS user may only connect over TLS: these lines come before initdb's own.
+    let hba = data.join("pg_hba.conf");
+    let rules =
+        std::fs::read_to_string(&hba).map_err(|e| format!("cannot read {}: {e}", hba.display()))?;
+    std::fs::write(
+        &hba,
+        format!(
+            "hostssl all {TLS_USER} 127.0.0.1/32 scram-sha-256\nhostnossl all {TLS_USER} 127.0.0.1/32 reject\n{rules}"
+        ),
+    )
+    .map_err(|e| format!("cannot write {}: {e}", hba.display()))?;
     crate::run(Command::new(&script).arg("start"))?;
+    crate::run(
+        Command::new(bin.join("psql"))
+            .arg("-h")
+            .arg(&data)
+            .args([
+                "-p",
+                &POSTGRES_PORT.to_string(),
+                "-U",
+                "postgres",
+                "-q",
+                "-c",
+            ])
+            .arg(format!(
+                "CREATE ROLE {TLS_USER} LOGIN PASSWORD '{TLS_PASSWORD}'; GRANT CREATE ON SCHEMA public TO {TLS_USER}"
+            ))
+            .stdout(std::process::Stdio::null()),
+    )?;
     wait_until(Duration::from_secs(30), postgres_answers).map_err(|()| {
         format!("PostgreSQL on port {POSTGRES_PORT} did not accept connections within 30 s")
     })?;
@@ -207,7 +285,7 @@ fn mariadb_script(data: &Path) -> PathBuf {
         &format!(
             "#!/bin/sh\n# Written by `cargo xtask services up`: start | stop the test MariaDB.\nset -e\n\
              case \"$1\" in\n\
-             start)\n  setsid -f mariadbd --no-defaults --datadir={data} --port={MARIADB_PORT} --bind-address=127.0.0.1 --socket={socket} --pid-file={data}/mysqld.pid{user} --default-time-zone={MARIADB_TIME_ZONE} --skip-name-resolve --innodb-buffer-pool-size=64M --innodb-log-file-size=16M --max-connections=200 --log-error={data}/server.log </dev/null >/dev/null 2>&1\n  i=0\n  until mariadb-admin --no-defaults -S {socket} -u root ping >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 600 ] || exit 1; sleep 0.1; done\n  cat {data}/mysqld.pid > {pid}\n  ;;\n\
+             start)\n  setsid -f mariadbd --no-defaults --datadir={data} --port={MARIADB_PORT} --bind-address=127.0.0.1 --socket={socket} --pid-file={data}/mysqld.pid{user} --default-time-zone={MARIADB_TIME_ZONE} --skip-name-resolve --innodb-buffer-pool-size=64M --innodb-log-file-size=16M --max-connections=200 --ssl-cert={data}/server.pem --ssl-key={data}/server.key --ssl-ca={data}/ca.pem --log-error={data}/server.log </dev/null >/dev/null 2>&1\n  i=0\n  until mariadb-admin --no-defaults -S {socket} -u root ping >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 600 ] || exit 1; sleep 0.1; done\n  cat {data}/mysqld.pid > {pid}\n  ;;\n\
              stop)\n  pid=$(cat {pid})\n  kill -TERM \"$pid\"\n  i=0\n  while kill -0 \"$pid\" 2>/dev/null; do i=$((i+1)); [ $i -lt 600 ] || exit 1; sleep 0.1; done\n  ;;\n\
              *) echo \"usage: $0 start|stop\" >&2; exit 2 ;;\nesac\n",
             data = data.display(),
@@ -227,7 +305,10 @@ fn mariadb_answers() -> bool {
 }
 
 /// Starts MariaDB unless it already runs; `Some(pid file)` when this call started it.
-pub(crate) fn start_mariadb(env: &mut Vec<(String, String)>) -> Result<Option<PathBuf>> {
+pub(crate) fn start_mariadb(
+    env: &mut Vec<(String, String)>,
+    tls: &TlsFiles,
+) -> Result<Option<PathBuf>> {
     ensure_installed("mariadbd", &["mariadb-server", "mariadb-client"])?;
     let data = data_dir("mariadb");
     let script = mariadb_script(&data);
@@ -239,6 +320,10 @@ pub(crate) fn start_mariadb(env: &mut Vec<(String, String)>) -> Result<Option<Pa
         (
             "OPENVIPER_TEST_MARIADB_CTL".to_owned(),
             script.display().to_string(),
+        ),
+        (
+            "OPENVIPER_TEST_MYSQL_TLS_URL".to_owned(),
+            format!("mysql://{TLS_USER}:{TLS_PASSWORD}@127.0.0.1:{MARIADB_PORT}/ovtest"),
         ),
     ]);
     if read_pid(&mariadb_pid_file()).is_some_and(alive) && mariadb_answers() {
@@ -262,6 +347,7 @@ pub(crate) fn start_mariadb(env: &mut Vec<(String, String)>) -> Result<Option<Pa
         install.arg(format!("--user={SERVER_USER}"));
     }
     crate::run(&mut install)?;
+    install_certificate(tls, &data)?;
     crate::run(Command::new(&script).arg("start"))?;
     let socket = data.join("mysqld.sock");
     crate::run(
@@ -273,7 +359,9 @@ pub(crate) fn start_mariadb(env: &mut Vec<(String, String)>) -> Result<Option<Pa
             .arg(format!(
                 "CREATE DATABASE IF NOT EXISTS ovtest; \
                  CREATE USER IF NOT EXISTS 'ovtest'@'127.0.0.1' IDENTIFIED BY '{MARIADB_PASSWORD}'; \
-                 GRANT ALL ON *.* TO 'ovtest'@'127.0.0.1'; FLUSH PRIVILEGES;"
+                 GRANT ALL ON *.* TO 'ovtest'@'127.0.0.1'; \
+                 CREATE USER IF NOT EXISTS '{TLS_USER}'@'127.0.0.1' IDENTIFIED BY '{TLS_PASSWORD}' REQUIRE SSL; \
+                 GRANT ALL ON ovtest.* TO '{TLS_USER}'@'127.0.0.1'; FLUSH PRIVILEGES;"
             )),
     )?;
     Ok(Some(mariadb_pid_file()))

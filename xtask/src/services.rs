@@ -75,10 +75,10 @@ pub(crate) fn up() -> Result<Started> {
         }
     }
     let mut database_env = Vec::new();
-    if let Some(pid) = crate::databases::start_postgres(&mut database_env)? {
+    if let Some(pid) = crate::databases::start_postgres(&mut database_env, &tls)? {
         started.ours.push(pid);
     }
-    if let Some(pid) = crate::databases::start_mariadb(&mut database_env)? {
+    if let Some(pid) = crate::databases::start_mariadb(&mut database_env, &tls)? {
         started.ours.push(pid);
     }
 
@@ -357,8 +357,8 @@ fn start_sentinel() -> Result<bool> {
 pub(crate) struct TlsFiles {
     pub(crate) ca_cert: PathBuf,
     pub(crate) other_ca_cert: PathBuf,
-    server_cert: PathBuf,
-    server_key: PathBuf,
+    pub(crate) server_cert: PathBuf,
+    pub(crate) server_key: PathBuf,
 }
 
 /// Makes the certificates with the `openssl` CLI, once (kept under `target/xtask-services/tls`).

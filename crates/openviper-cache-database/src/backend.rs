@@ -133,11 +133,13 @@ impl DatabaseCache {
         let timeout = Duration::from_millis(options.timeout_ms);
         let secrets = url_secrets(&options.url);
         let shared = !matches!(dialect, Dialect::SqliteMemory);
+        let tls = options.tls().then_some(options.tls_ca_file.as_deref());
         let store = open_store(
             dialect,
             table,
             options.pool_size,
             timeout,
+            tls,
             name.clone(),
             secrets,
         )
@@ -182,6 +184,7 @@ fn open_store(
     table: &str,
     pool_size: usize,
     timeout: Duration,
+    tls: Option<Option<&std::path::Path>>,
     name: String,
     secrets: Vec<String>,
 ) -> std::result::Result<Box<dyn Store>, String> {
@@ -194,7 +197,8 @@ fn open_store(
     match dialect {
         #[cfg(feature = "postgres")]
         Dialect::Postgres(url) => {
-            let pool = crate::postgres::pool(&url, pool_size, timeout)?;
+            let tls = tls.map(crate::postgres::tls_config).transpose()?;
+            let pool = crate::postgres::pool(&url, pool_size, timeout, tls)?;
             let sql = crate::sql::Statements::new(crate::sql::Server::Postgres, table);
             Ok(Box::new(crate::server::ServerStore::<
                 crate::postgres::Postgres,
@@ -204,7 +208,8 @@ fn open_store(
         }
         #[cfg(feature = "mysql")]
         Dialect::Mysql(url) => {
-            let pool = crate::mysql::pool(&url, pool_size, timeout)?;
+            let tls = tls.map(crate::mysql::tls_opts).transpose()?;
+            let pool = crate::mysql::pool(&url, pool_size, timeout, tls)?;
             let sql = crate::sql::Statements::new(crate::sql::Server::Mysql, table);
             Ok(Box::new(
                 crate::server::ServerStore::<crate::mysql::Mysql>::new(

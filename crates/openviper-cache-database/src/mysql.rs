@@ -13,6 +13,26 @@ use crate::server::diesel_driver;
 
 diesel_driver!(Mysql, AsyncMysqlConnection);
 
+/// The TLS settings of a connection: the server's certificate verified against the bundled
+/// web roots plus `ca_file`.
+pub(crate) fn tls_opts(ca_file: Option<&std::path::Path>) -> Result<mysql_async::SslOpts, String> {
+    let mut tls = mysql_async::SslOpts::default();
+    if let Some(path) = ca_file {
+        // mysql_async reads the file when it connects: read it now too, so a missing or
+        // empty file is a `Config` error naming the option, not a failure of every operation.
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("tls_ca_file: {}: {e}", path.display()))?;
+        if !text.contains("-----BEGIN CERTIFICATE-----") {
+            return Err(format!(
+                "tls_ca_file: {} holds no certificate",
+                path.display()
+            ));
+        }
+        tls = tls.with_root_certs(vec![path.to_path_buf().into()]);
+    }
+    Ok(tls)
+}
+
 /// A pool of at most `size` connections to `url`.
 ///
 /// Each connection reports changed rows, not found rows (so an `add` that finds a live row
@@ -24,18 +44,23 @@ pub(crate) fn pool(
     url: &str,
     size: usize,
     timeout: Duration,
+    tls: Option<mysql_async::SslOpts>,
 ) -> Result<Pool<AsyncMysqlConnection>, String> {
     let timeout_ms = timeout.as_millis().max(1);
     let mut config = ManagerConfig::default();
     config.recycling_method = RecyclingMethod::Fast;
     config.custom_setup = Box::new(move |url| {
         let url = url.to_owned();
+        let tls = tls.clone();
         Box::pin(async move {
             let opts = mysql_async::Opts::from_url(&url)
                 .map_err(|e| ConnectionError::InvalidConnectionUrl(e.to_string()))?;
-            let opts = mysql_async::OptsBuilder::from_opts(opts)
+            let mut opts = mysql_async::OptsBuilder::from_opts(opts)
                 .client_found_rows(false)
                 .stmt_cache_size(0);
+            if let Some(tls) = tls {
+                opts = opts.ssl_opts(tls);
+            }
             let conn = mysql_async::Conn::new(opts)
                 .await
                 .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;

@@ -11,8 +11,8 @@ use serde::Deserialize;
 pub const DEFAULT_TABLE: &str = "openviper_cache_entries";
 /// The key prefix when `key_prefix` is absent.
 pub const DEFAULT_KEY_PREFIX: &str = "ov:cache:";
-/// Connections when `pool_size` is absent (on SQLite: reader connections; writes go through
-/// one writer).
+/// Connections when `pool_size` is absent (PostgreSQL and MySQL; SQLite runs every operation on
+/// one connection of its own thread).
 pub const DEFAULT_POOL_SIZE: usize = 8;
 /// The per-operation timeout when `timeout_ms` is absent.
 pub const DEFAULT_TIMEOUT_MS: u64 = 5_000;
@@ -127,7 +127,8 @@ pub struct DatabaseOptions {
         deserialize_with = "openviper_cache_core::ttl::deserialize_ttl"
     )]
     pub ttl: Option<Duration>,
-    /// Connections; default 8 (SQLite: reader connections beside its one writer).
+    /// Connections to PostgreSQL or MySQL; default 8. (SQLite runs every operation on one
+    /// connection, on a thread of its own: see docs/backends/database.md.)
     #[serde(default = "default_pool_size")]
     pub pool_size: usize,
     /// Per-operation timeout in milliseconds, waiting for a pooled connection and connecting
@@ -141,6 +142,15 @@ pub struct DatabaseOptions {
     /// the background cull off (expired rows are still never returned and deleted on access).
     #[serde(default = "default_cull_interval_s")]
     pub cull_interval_s: u64,
+    /// PostgreSQL and MySQL: connect with TLS (rustls), verifying the server's certificate
+    /// against the system's root certificates plus `tls_ca_file`; a server without TLS is an
+    /// error. Default `false`: the URL decides (`sslmode` on PostgreSQL needs this option for
+    /// anything but `disable`/`prefer`; `require_ssl=true` on MySQL).
+    #[serde(default)]
+    pub tls: bool,
+    /// A PEM file of extra CA certificates to trust; implies `tls`.
+    #[serde(default)]
+    pub tls_ca_file: Option<PathBuf>,
     /// The largest value written, in bytes; no limit of the cache's own when absent (the
     /// database's still applies).
     #[serde(default)]
@@ -178,6 +188,8 @@ impl DatabaseOptions {
             timeout_ms: DEFAULT_TIMEOUT_MS,
             create_table: true,
             cull_interval_s: DEFAULT_CULL_INTERVAL_S,
+            tls: false,
+            tls_ca_file: None,
             max_value_bytes: None,
         }
     }
@@ -190,6 +202,11 @@ impl DatabaseOptions {
     /// The key prefix in force.
     pub fn key_prefix(&self) -> &str {
         self.key_prefix.as_deref().unwrap_or(DEFAULT_KEY_PREFIX)
+    }
+
+    /// Whether connections use TLS (`tls`, or a `tls_ca_file`).
+    pub fn tls(&self) -> bool {
+        self.tls || self.tls_ca_file.is_some()
     }
 }
 
@@ -204,6 +221,8 @@ impl fmt::Debug for DatabaseOptions {
             .field("timeout_ms", &self.timeout_ms)
             .field("create_table", &self.create_table)
             .field("cull_interval_s", &self.cull_interval_s)
+            .field("tls", &self.tls())
+            .field("tls_ca_file", &self.tls_ca_file)
             .field("max_value_bytes", &self.max_value_bytes)
             .finish()
     }
