@@ -14,6 +14,10 @@ use openviper_cache_core::{BaseCache, CacheError, CacheExt};
 use openviper_cache_database::{DatabaseCache, DatabaseOptions};
 
 const TIMEOUT_MS: u64 = 1_000;
+
+/// One test at a time per server: one of them stops it.
+static POSTGRES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+static MARIADB: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// What a loaded 2-core CI machine may add, in the test's own measure.
 const SLACK: Duration = Duration::from_millis(1_000);
 
@@ -90,6 +94,7 @@ async fn a_stopped_postgres_fails_in_time_and_the_same_cache_recovers() {
     ) else {
         return;
     };
+    let _alone = POSTGRES.lock().await;
     stop_and_recover(url, script).await;
 }
 
@@ -99,5 +104,76 @@ async fn a_stopped_mariadb_fails_in_time_and_the_same_cache_recovers() {
     else {
         return;
     };
+    let _alone = MARIADB.lock().await;
     stop_and_recover(url, script).await;
+}
+
+/// A statement stuck behind another session's row lock (taken by the test between
+/// `stuck_setup` and `stuck_checks`): a `Timeout` within `timeout_ms`, and the connection it was
+/// on is never used again; once the lock goes, the same cache reads and writes the right values.
+async fn stuck_setup(url: String) -> (DatabaseCache, String) {
+    let table = support::fresh_table("stuck");
+    let mut options = DatabaseOptions::new(url);
+    options.table = Some(table.clone());
+    options.timeout_ms = TIMEOUT_MS;
+    options.pool_size = 2;
+    let cache = DatabaseCache::new(options).unwrap();
+    cache.set("locked", &1, None).await.unwrap();
+    cache.set("free", &2, None).await.unwrap();
+    (cache, table)
+}
+
+async fn stuck_times_out(cache: &DatabaseCache) {
+    let error = timed(cache.set("locked", &3, None)).await.unwrap_err();
+    assert!(matches!(error, CacheError::Timeout { .. }), "{error:?}");
+    assert!(error.is_temporary());
+    // Other keys go on meanwhile.
+    assert_eq!(timed(cache.get::<i64>("free")).await.unwrap(), Some(2));
+}
+
+async fn stuck_recovers(cache: &DatabaseCache) {
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for i in 0..20 {
+        assert_eq!(cache.get::<i64>("free").await.unwrap(), Some(2));
+        cache.set("locked", &i, None).await.unwrap();
+        assert_eq!(cache.get::<i64>("locked").await.unwrap(), Some(i));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_statement_stuck_on_a_lock_times_out_and_its_connection_is_dropped() {
+    let Some(url) = support::postgres_url() else {
+        return;
+    };
+    let _alone = POSTGRES.lock().await;
+    let (cache, table) = stuck_setup(url.clone()).await;
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    let driver = tokio::spawn(connection);
+    client.batch_execute("BEGIN").await.unwrap();
+    let lock = format!("SELECT 1 FROM \"{table}\" WHERE \"key\" = $1 FOR UPDATE");
+    client.execute(&lock, &[&"ov:cache:locked"]).await.unwrap();
+    stuck_times_out(&cache).await;
+    drop(client);
+    driver.abort();
+    stuck_recovers(&cache).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mariadb_statement_stuck_on_a_lock_times_out_and_its_connection_is_dropped() {
+    use mysql_async::prelude::Queryable;
+    let Some(url) = support::mysql_url() else {
+        return;
+    };
+    let _alone = MARIADB.lock().await;
+    let (cache, table) = stuck_setup(url.clone()).await;
+    let mut conn = mysql_async::Conn::from_url(&url).await.unwrap();
+    conn.query_drop("BEGIN").await.unwrap();
+    let lock = format!("SELECT 1 FROM `{table}` WHERE `key` = ? FOR UPDATE");
+    conn.exec_drop(lock, ("ov:cache:locked",)).await.unwrap();
+    stuck_times_out(&cache).await;
+    conn.query_drop("ROLLBACK").await.unwrap();
+    drop(conn);
+    stuck_recovers(&cache).await;
 }
