@@ -1,8 +1,8 @@
 //! DatabaseCache beside the raw driver beneath each dialect, running the same statements on the
 //! same table layout with the same pool size: tokio-postgres in a deadpool pool with the
-//! statements prepared once per connection, mysql_async connections in a deadpool pool (statements cached), and
-//! rusqlite connections on tokio's blocking pool (WAL, `synchronous = NORMAL`, each write its
-//! own transaction, as an application would write them).
+//! statements prepared once per connection, mysql_async connections in a deadpool pool
+//! (statements cached), and rusqlite connections on tokio's blocking pool (WAL,
+//! `synchronous = NORMAL`, each write its own transaction, as an application would write them).
 
 use std::sync::{Arc, Mutex};
 
