@@ -117,6 +117,11 @@ impl DatabaseCache {
                 )));
             }
         }
+        if options.max_value_bytes == Some(0) {
+            return Err(config(
+                "max_value_bytes: must be at least 1 (leave it out for no limit)".to_owned(),
+            ));
+        }
         let prefix = options.key_prefix();
         if prefix.len() > MAX_KEY_PREFIX_BYTES {
             return Err(config(format!(
@@ -263,6 +268,12 @@ impl Inner {
             .map(drop)
     }
 
+    fn store_keys(&self, keys: &[&str]) -> Vec<String> {
+        keys.iter()
+            .map(|k| self.prefix.store_key(k).into_owned())
+            .collect()
+    }
+
     fn ttl_ms(&self, ttl: Option<Duration>) -> Option<TtlMs> {
         match Lifetime::resolve(ttl, self.default_ttl).expiry(TTL_RESOLUTION) {
             Expiry::Never => Some(None),
@@ -274,6 +285,14 @@ impl Inner {
             ),
         }
     }
+}
+
+/// `keys` once each (a batch may name a key twice; a statement must not).
+fn distinct(keys: &[String]) -> Vec<&str> {
+    let mut distinct: Vec<&str> = keys.iter().map(String::as_str).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    distinct
 }
 
 /// Deletes expired rows every `every` while the cache lives.
@@ -359,15 +378,9 @@ impl BaseCache for DatabaseCache {
             return Ok(Vec::new());
         }
         let inner = &self.inner;
-        let store_keys: Vec<String> = keys
-            .iter()
-            .map(|k| inner.prefix.store_key(k).into_owned())
-            .collect();
-        let mut distinct: Vec<&str> = store_keys.iter().map(String::as_str).collect();
-        distinct.sort_unstable();
-        distinct.dedup();
+        let store_keys = inner.store_keys(keys);
         let rows = inner
-            .run("get_many", inner.store.get_many(&distinct))
+            .run("get_many", inner.store.get_many(&distinct(&store_keys)))
             .await?;
         let found: HashMap<Vec<u8>, Bytes> =
             rows.into_iter().map(|(k, v)| (k, Bytes::from(v))).collect();
@@ -411,15 +424,12 @@ impl BaseCache for DatabaseCache {
             return Ok(0);
         }
         let inner = &self.inner;
-        let store_keys: Vec<String> = keys
-            .iter()
-            .map(|k| inner.prefix.store_key(k).into_owned())
-            .collect();
-        let mut distinct: Vec<&str> = store_keys.iter().map(String::as_str).collect();
-        distinct.sort_unstable();
-        distinct.dedup();
+        let store_keys = inner.store_keys(keys);
         inner
-            .run("delete_many", inner.store.delete_many(&distinct))
+            .run(
+                "delete_many",
+                inner.store.delete_many(&distinct(&store_keys)),
+            )
             .await
     }
 

@@ -15,7 +15,7 @@ use openviper_cache_core::{CacheError, Result, async_trait};
 
 use crate::errors::{Class, DbError, is_deadlock, to_cache_error};
 use crate::sql::{Bind, KeyRow, KeyValueRow, Server, Statements, Stmt, ValueRow};
-use crate::store::{BATCH, Store, TtlMs};
+use crate::store::{BATCH, Store, TtlMs, table_not_usable};
 
 /// How many times a statement MySQL picked as a deadlock victim is run again.
 const DEADLOCK_RETRIES: usize = 5;
@@ -191,6 +191,15 @@ impl<D: Driver> ServerStore<D> {
         }
     }
 
+    /// `key`'s row, if any: its value, and whether it has expired.
+    async fn row(&self, op: &'static str, key: &str) -> Result<Option<ValueRow>> {
+        let mut lease = self.lease(op).await?;
+        let binds = [Bind::Text(key)];
+        let stmt = Stmt::cached(&self.sql.get, &binds);
+        let answer = async { D::values(lease.conn()?, stmt).await }.await;
+        Ok(self.settle(op, lease, answer)?.into_iter().next())
+    }
+
     async fn execute(&self, op: &'static str, stmt: Stmt<'_>) -> Result<usize> {
         let mut lease = self.lease(op).await?;
         let answer = async { D::execute(lease.conn()?, stmt).await }.await;
@@ -335,36 +344,11 @@ impl<D: Driver> Store for ServerStore<D> {
         self.execute("check table", Stmt::once(&self.sql.probe, &[]))
             .await
             .map(drop)
-            .map_err(|error| match error {
-                CacheError::Backend {
-                    backend,
-                    operation,
-                    source,
-                } if !create => CacheError::Backend {
-                    backend,
-                    operation,
-                    source: format!(
-                        "table {:?} is not usable and create_table = false: {source}",
-                        self.sql.table
-                    )
-                    .into(),
-                },
-                error => error,
-            })
+            .map_err(|error| table_not_usable(&self.sql.table, create, error))
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        let mut lease = self.lease("get").await?;
-        let answer = async {
-            D::values(
-                lease.conn()?,
-                Stmt::cached(&self.sql.get, &[Bind::Text(key)]),
-            )
-            .await
-        }
-        .await;
-        let rows = self.settle("get", lease, answer)?;
-        match rows.into_iter().next() {
+        match self.row("get", key).await? {
             Some(row) if row.expired == 0 => Ok(Some(row.value)),
             Some(_) => {
                 self.execute(
@@ -511,17 +495,8 @@ impl<D: Driver> Store for ServerStore<D> {
         }
         // MySQL counts changed rows: a live row whose expiry was already this one counts 0.
         if self.sql.server == Server::Mysql {
-            let mut lease = self.lease("touch").await?;
-            let answer = async {
-                D::values(
-                    lease.conn()?,
-                    Stmt::cached(&self.sql.get, &[Bind::Text(key)]),
-                )
-                .await
-            }
-            .await;
-            let rows = self.settle("touch", lease, answer)?;
-            return Ok(rows.first().is_some_and(|row| row.expired == 0));
+            let row = self.row("touch", key).await?;
+            return Ok(row.is_some_and(|row| row.expired == 0));
         }
         Ok(false)
     }

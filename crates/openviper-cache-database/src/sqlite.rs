@@ -26,7 +26,7 @@ use tokio::sync::oneshot;
 
 use crate::errors::{DbError, to_cache_error};
 use crate::is_entry_expired;
-use crate::store::{BATCH, CULL_BATCH, Store, TtlMs};
+use crate::store::{BATCH, CULL_BATCH, Store, TtlMs, table_not_usable};
 
 /// How long the connection's thread looks for the next job before it sleeps.
 const STAY_AWAKE: Duration = Duration::from_micros(50);
@@ -433,19 +433,7 @@ impl Store for SqliteStore {
             Ok(())
         })
         .await
-        .map_err(|error| match error {
-            CacheError::Backend {
-                backend,
-                operation,
-                source,
-            } if !create => CacheError::Backend {
-                backend,
-                operation,
-                source: format!("table {table:?} is not usable and create_table = false: {source}")
-                    .into(),
-            },
-            error => error,
-        })
+        .map_err(|error| table_not_usable(&table, create, error))
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {

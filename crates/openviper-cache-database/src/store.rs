@@ -2,12 +2,29 @@
 //! validates keys, applies the prefix and the TTL policy, and bounds every call by
 //! `timeout_ms`.
 
-use openviper_cache_core::{Result, async_trait};
+use openviper_cache_core::{CacheError, Result, async_trait};
 
 /// How many keys one batch statement carries at most.
 pub(crate) const BATCH: usize = 500;
 /// How many expired rows one cull statement deletes.
 pub(crate) const CULL_BATCH: i64 = 1_000;
+
+/// `error` from checking the table, with the table named when the cache was not to create it.
+pub(crate) fn table_not_usable(table: &str, create: bool, error: CacheError) -> CacheError {
+    match error {
+        CacheError::Backend {
+            backend,
+            operation,
+            source,
+        } if !create => CacheError::Backend {
+            backend,
+            operation,
+            source: format!("table {table:?} is not usable and create_table = false: {source}")
+                .into(),
+        },
+        error => error,
+    }
+}
 
 /// Milliseconds to live; `None` never expires.
 pub(crate) type TtlMs = Option<i64>;

@@ -386,6 +386,12 @@ async fn a_url_of_an_unknown_scheme_is_a_config_error_naming_url() {
     })
     .unwrap_err();
     assert!(error.to_string().contains("pool_size"), "{error}");
+    let error = DatabaseCache::new(DatabaseOptions {
+        max_value_bytes: Some(0),
+        ..DatabaseOptions::new("sqlite::memory:")
+    })
+    .unwrap_err();
+    assert!(error.to_string().contains("max_value_bytes"), "{error}");
 }
 
 #[tokio::test]
