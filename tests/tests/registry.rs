@@ -19,6 +19,14 @@ fn registered_backends_are_exactly_the_enabled_ones() {
             "openviper.cache.MemcachedCache",
         ),
         (cfg!(feature = "file"), "openviper.cache.FileCache"),
+        (
+            cfg!(any(
+                feature = "database-postgres",
+                feature = "database-sqlite",
+                feature = "database-mysql"
+            )),
+            "openviper.cache.DatabaseCache",
+        ),
     ] {
         if enabled || cfg!(feature = "full") {
             expected.push(name);
