@@ -56,9 +56,9 @@ struct Inner {
     cull_interval: Option<Duration>,
     shared: bool,
     store: Box<dyn Store>,
-    /// Set once the table is known to be there (created, or checked); a failure is not kept,
-    /// so the next operation tries again.
-    ready: OnceCell<()>,
+    /// Set once the table is known to be there (created, or checked), with the largest value
+    /// the store itself accepts; a failure is not kept, so the next operation tries again.
+    ready: OnceCell<Option<usize>>,
 }
 
 impl std::fmt::Debug for DatabaseCache {
@@ -255,17 +255,35 @@ impl Inner {
         .await?
     }
 
-    async fn ready(self: &Arc<Self>) -> Result<()> {
+    async fn ready(self: &Arc<Self>) -> Result<Option<usize>> {
         self.ready
             .get_or_try_init(|| async {
-                self.store.prepare(self.create_table).await?;
+                let store_limit = self.store.prepare(self.create_table).await?;
                 if let Some(every) = self.cull_interval {
                     tokio::spawn(cull_loop(Arc::downgrade(self), every));
                 }
-                Ok::<_, CacheError>(())
+                Ok::<_, CacheError>(store_limit)
             })
             .await
-            .map(drop)
+            .copied()
+    }
+
+    /// The largest value known so far: `max_value_bytes`, or the store's own limit once the
+    /// first operation has read it, whichever is smaller.
+    fn known_value_limit(&self) -> Option<usize> {
+        let store = self.ready.get().copied().flatten();
+        match (self.max_value_bytes, store) {
+            (Some(ours), Some(store)) => Some(ours.min(store)),
+            (ours, store) => ours.or(store),
+        }
+    }
+
+    /// The largest value a write may carry, the table made ready (within `timeout_ms`) to
+    /// learn the store's own limit: a value past it is refused before it is sent, as
+    /// `ValueTooLarge`, rather than failing half way with the connection broken.
+    async fn value_limit(self: &Arc<Self>, op: &'static str) -> Result<Option<usize>> {
+        within(&self.name, op, self.timeout, self.ready()).await??;
+        Ok(self.known_value_limit())
     }
 
     fn store_keys(&self, keys: &[&str]) -> Vec<String> {
@@ -274,6 +292,8 @@ impl Inner {
             .collect()
     }
 
+    /// The TTL a write stores (`Some(None)`: never expires), or `None` when the write is to
+    /// delete instead (`Duration::ZERO`).
     fn ttl_ms(&self, ttl: Option<Duration>) -> Option<TtlMs> {
         match Lifetime::resolve(ttl, self.default_ttl).expiry(TTL_RESOLUTION) {
             Expiry::Never => Some(None),
@@ -325,7 +345,8 @@ impl BaseCache for DatabaseCache {
     async fn set_bytes(&self, key: &str, value: Bytes, ttl: Option<Duration>) -> Result<()> {
         validate_cache_key(key)?;
         let inner = &self.inner;
-        refuse_oversized(key, value.len(), inner.max_value_bytes, || self.delete(key)).await?;
+        let limit = inner.value_limit("set").await?;
+        refuse_oversized(key, value.len(), limit, || self.delete(key)).await?;
         let store_key = inner.prefix.store_key(key);
         match inner.ttl_ms(ttl) {
             None => inner
@@ -393,8 +414,9 @@ impl BaseCache for DatabaseCache {
     async fn set_many_bytes(&self, items: &[(&str, Bytes)], ttl: Option<Duration>) -> Result<()> {
         validate_cache_keys(items.iter().map(|(key, _)| *key))?;
         let inner = &self.inner;
+        let limit = inner.value_limit("set_many").await?;
         for (key, value) in items {
-            refuse_oversized(key, value.len(), inner.max_value_bytes, || self.delete(key)).await?;
+            refuse_oversized(key, value.len(), limit, || self.delete(key)).await?;
         }
         if items.is_empty() {
             return Ok(());
@@ -437,7 +459,7 @@ impl BaseCache for DatabaseCache {
         validate_cache_key(key)?;
         let inner = &self.inner;
         // An add never replaces a value, so a refused one leaves the old value alone.
-        check_value_size(key, value.len(), inner.max_value_bytes)?;
+        check_value_size(key, value.len(), inner.value_limit("add").await?)?;
         let Some(ttl) = inner.ttl_ms(ttl) else {
             return Ok(!self.has_key(key).await?);
         };
@@ -479,7 +501,7 @@ impl BaseCache for DatabaseCache {
             .with_atomic_add(true)
             .with_atomic_incr(true)
             .with_shared(self.inner.shared)
-            .with_max_value_bytes(self.inner.max_value_bytes)
+            .with_max_value_bytes(self.inner.known_value_limit())
             .with_ttl_resolution(TTL_RESOLUTION)
     }
 }

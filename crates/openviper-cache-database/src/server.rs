@@ -6,6 +6,7 @@
 //! no later caller can read a reply meant for another, or inherit an open transaction.
 
 use std::future::Future;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use diesel::QueryResult;
@@ -14,11 +15,13 @@ use openviper_cache_core::counter::{format_counter, next_counter};
 use openviper_cache_core::{CacheError, Result, async_trait};
 
 use crate::errors::{Class, DbError, is_deadlock, to_cache_error};
-use crate::sql::{Bind, KeyRow, KeyValueRow, Server, Statements, Stmt, ValueRow};
+use crate::sql::{Bind, KeyRow, KeyValueRow, NumberRow, Server, Statements, Stmt, ValueRow};
 use crate::store::{BATCH, Store, TtlMs, table_not_usable};
 
 /// How many times a statement MySQL picked as a deadlock victim is run again.
 const DEADLOCK_RETRIES: usize = 5;
+/// What a statement needs besides its keys and values: its text and the other parameters.
+const STATEMENT_ROOM: usize = 8 * 1024;
 /// How many times `incr` looks again for a row another writer inserted first.
 const INCR_ATTEMPTS: usize = 8;
 
@@ -50,6 +53,10 @@ pub(crate) trait Driver: Send + Sync + 'static {
         conn: &'a mut Self::Conn,
         stmt: Stmt<'a>,
     ) -> impl Future<Output = QueryResult<Vec<KeyRow>>> + Send + 'a;
+    fn numbers<'a>(
+        conn: &'a mut Self::Conn,
+        stmt: Stmt<'a>,
+    ) -> impl Future<Output = QueryResult<Vec<NumberRow>>> + Send + 'a;
     fn begin(conn: &mut Self::Conn) -> impl Future<Output = QueryResult<()>> + Send;
     fn commit(conn: &mut Self::Conn) -> impl Future<Output = QueryResult<()>> + Send;
     fn rollback(conn: &mut Self::Conn) -> impl Future<Output = QueryResult<()>> + Send;
@@ -90,6 +97,9 @@ macro_rules! diesel_driver {
                 diesel_async::RunQueryDsl::load(stmt, conn)
             }
             fn keys<'a>(conn: &'a mut $conn, stmt: $crate::sql::Stmt<'a>) -> impl std::future::Future<Output = diesel::QueryResult<Vec<$crate::sql::KeyRow>>> + Send + 'a {
+                diesel_async::RunQueryDsl::load(stmt, conn)
+            }
+            fn numbers<'a>(conn: &'a mut $conn, stmt: $crate::sql::Stmt<'a>) -> impl std::future::Future<Output = diesel::QueryResult<Vec<$crate::sql::NumberRow>>> + Send + 'a {
                 diesel_async::RunQueryDsl::load(stmt, conn)
             }
             async fn begin(conn: &mut $conn) -> diesel::QueryResult<()> {
@@ -144,6 +154,9 @@ pub(crate) struct ServerStore<D: Driver> {
     name: String,
     timeout: Duration,
     secrets: Vec<String>,
+    /// The most bytes of keys and values one statement carries: MySQL's `max_allowed_packet`
+    /// less room for the statement's own text, read by `prepare`.
+    statement_bytes: OnceLock<usize>,
 }
 
 impl<D: Driver> ServerStore<D> {
@@ -160,6 +173,7 @@ impl<D: Driver> ServerStore<D> {
             name,
             timeout,
             secrets,
+            statement_bytes: OnceLock::new(),
         }
     }
 
@@ -207,16 +221,9 @@ impl<D: Driver> ServerStore<D> {
     }
 
     /// `execute`, run again when MySQL picked it as a deadlock victim.
-    async fn execute_retrying(
-        &self,
-        op: &'static str,
-        sql: &str,
-        binds: &[Bind<'_>],
-        cached: bool,
-    ) -> Result<usize> {
+    async fn execute_retrying(&self, op: &'static str, stmt: Stmt<'_>) -> Result<usize> {
         let mut attempt = 0;
         loop {
-            let stmt = Stmt { sql, binds, cached };
             let mut lease = self.lease(op).await?;
             let answer = async { D::execute(lease.conn()?, stmt).await }.await;
             match answer {
@@ -332,7 +339,7 @@ fn ttl_bind(ttl: TtlMs) -> Bind<'static> {
 
 #[async_trait]
 impl<D: Driver> Store for ServerStore<D> {
-    async fn prepare(&self, create: bool) -> Result<()> {
+    async fn prepare(&self, create: bool) -> Result<Option<usize>> {
         if create {
             self.execute("create table", Stmt::once(&self.sql.create_table, &[]))
                 .await?;
@@ -343,8 +350,20 @@ impl<D: Driver> Store for ServerStore<D> {
         }
         self.execute("check table", Stmt::once(&self.sql.probe, &[]))
             .await
-            .map(drop)
-            .map_err(|error| table_not_usable(&self.sql.table, create, error))
+            .map_err(|error| table_not_usable(&self.sql.table, create, error))?;
+        let Some(packet_size) = self.sql.packet_size else {
+            return Ok(None);
+        };
+        let mut lease = self.lease("check table").await?;
+        let answer = async { D::numbers(lease.conn()?, Stmt::once(packet_size, &[])).await }.await;
+        let packet = self
+            .settle("check table", lease, answer)?
+            .first()
+            .map_or(0, |row| usize::try_from(row.n).unwrap_or(0));
+        // A value travels with its key, the other parameters and the statement's text.
+        let largest = packet.saturating_sub(STATEMENT_ROOM);
+        let _ = self.statement_bytes.set(largest);
+        Ok(Some(largest))
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
@@ -389,19 +408,33 @@ impl<D: Driver> Store for ServerStore<D> {
 
     async fn set(&self, key: &str, value: &[u8], ttl: TtlMs) -> Result<()> {
         let binds = [Bind::Text(key), Bind::Bytes(value), ttl_bind(ttl)];
-        self.execute_retrying("set", &self.sql.set, &binds, true)
+        self.execute_retrying("set", Stmt::cached(&self.sql.set, &binds))
             .await
             .map(drop)
     }
 
     async fn set_many(&self, items: &[(&str, &[u8])], ttl: TtlMs) -> Result<()> {
-        for chunk in items.chunks(BATCH) {
+        // At most BATCH rows, and no more bytes than one statement may carry.
+        let budget = self.statement_bytes.get().copied().unwrap_or(usize::MAX);
+        let mut rest = items;
+        while !rest.is_empty() {
+            let mut rows = 0;
+            let mut bytes = 0;
+            for (key, value) in rest.iter().take(BATCH) {
+                bytes += key.len() + value.len();
+                if rows > 0 && bytes > budget {
+                    break;
+                }
+                rows += 1;
+            }
+            let (chunk, after) = rest.split_at(rows);
+            rest = after;
             let sql = self.sql.set_many(chunk.len());
             let binds: Vec<Bind<'_>> = chunk
                 .iter()
                 .flat_map(|(k, v)| [Bind::Text(k), Bind::Bytes(v), ttl_bind(ttl)])
                 .collect();
-            self.execute_retrying("set_many", &sql, &binds, false)
+            self.execute_retrying("set_many", Stmt::once(&sql, &binds))
                 .await?;
         }
         Ok(())
@@ -410,7 +443,7 @@ impl<D: Driver> Store for ServerStore<D> {
     async fn add(&self, key: &str, value: &[u8], ttl: TtlMs) -> Result<bool> {
         let binds = [Bind::Text(key), Bind::Bytes(value), ttl_bind(ttl)];
         Ok(self
-            .execute_retrying("add", &self.sql.add, &binds, true)
+            .execute_retrying("add", Stmt::cached(&self.sql.add, &binds))
             .await?
             > 0)
     }

@@ -67,6 +67,8 @@ pub(crate) struct Statements {
     pub(crate) create_table: String,
     pub(crate) create_index: String,
     pub(crate) probe: String,
+    /// () -> the largest packet the server reads (MySQL only)
+    pub(crate) packet_size: Option<&'static str>,
     /// (key) -> value, expired
     pub(crate) get: String,
     /// (key) -> value, expired, locking the row
@@ -161,6 +163,10 @@ impl Statements {
         };
         Self {
             probe: format!("SELECT {key} FROM {t} WHERE 1 = 0"),
+            packet_size: match server {
+                Server::Postgres => None,
+                Server::Mysql => Some("SELECT CAST(@@max_allowed_packet AS SIGNED) AS n"),
+            },
             get: format!(
                 "SELECT {value}, {expired_flag} AS expired FROM {t} WHERE {key} = {}",
                 p(1)
@@ -312,7 +318,7 @@ pub(crate) enum Bind<'a> {
 /// A statement and its parameters, run through diesel. Unlike `sql_query`, it lets diesel
 /// cache the prepared statement (keyed by its text) when `cached`, so a hot statement costs one
 /// round trip, not a prepare and an execute.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Stmt<'a> {
     pub(crate) sql: &'a str,
     pub(crate) binds: &'a [Bind<'a>],
@@ -390,6 +396,13 @@ pub(crate) struct KeyValueRow {
     pub(crate) value: Vec<u8>,
     #[diesel(sql_type = BigInt)]
     pub(crate) expired: i64,
+}
+
+/// A row of one number.
+#[derive(Debug, QueryableByName)]
+pub(crate) struct NumberRow {
+    #[diesel(sql_type = BigInt)]
+    pub(crate) n: i64,
 }
 
 /// A row of `keys`.

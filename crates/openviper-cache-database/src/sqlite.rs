@@ -422,7 +422,7 @@ impl SqliteStore {
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn prepare(&self, create: bool) -> Result<()> {
+    async fn prepare(&self, create: bool) -> Result<Option<usize>> {
         let table = self.sql.table.clone();
         self.write("check table", move |conn, sql| {
             if create {
@@ -433,7 +433,9 @@ impl Store for SqliteStore {
             Ok(())
         })
         .await
-        .map_err(|error| table_not_usable(&table, create, error))
+        .map_err(|error| table_not_usable(&table, create, error))?;
+        // SQLite's own limit (a billion bytes) is past anything a cache holds.
+        Ok(None)
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {

@@ -31,8 +31,10 @@ pub(crate) type TtlMs = Option<i64>;
 
 #[async_trait]
 pub(crate) trait Store: Send + Sync + 'static {
-    /// Creates the table and its index (`create`), or checks that it exists.
-    async fn prepare(&self, create: bool) -> Result<()>;
+    /// Creates the table and its index (`create`), or checks that it exists; returns the
+    /// largest value the store itself accepts, where that is less than any value a caller is
+    /// likely to write (MySQL's `max_allowed_packet`).
+    async fn prepare(&self, create: bool) -> Result<Option<usize>>;
     /// The live value of `key`; an expired row is deleted.
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>>;
     /// The live rows among `keys` (distinct), as (store key, value).

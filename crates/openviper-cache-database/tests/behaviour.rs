@@ -403,3 +403,59 @@ async fn the_capabilities_say_what_the_cache_does() {
     let file = support::cache(&support::sqlite_url("caps"), &fresh_table("caps"));
     assert!(file.capabilities().shared);
 }
+
+/// MySQL refuses a packet past `max_allowed_packet` (16 MiB on the test MariaDB) by breaking
+/// the connection: the cache reads the limit on first use, refuses a larger value as
+/// `ValueTooLarge` before sending it (the old value removed), and splits a batch whose values
+/// add up past it. PostgreSQL takes the same value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_value_past_the_servers_packet_limit_is_value_too_large_and_batches_are_split() {
+    let big = Bytes::from(vec![7u8; 17 * 1024 * 1024]);
+    let urls = [support::mysql_url(), support::postgres_url()];
+    for (i, url) in urls.into_iter().enumerate() {
+        let Some(url) = url else { continue };
+        let cache = cache(&url, &fresh_table("big"));
+        cache
+            .set_bytes("k", Bytes::from_static(b"old"), None)
+            .await
+            .unwrap();
+        let result = cache.set_bytes("k", big.clone(), None).await;
+        if i == 0 {
+            let limit = cache
+                .capabilities()
+                .max_value_bytes
+                .expect("MySQL's limit is known after first use");
+            assert!(limit < big.len() && limit > 16_000_000, "{limit}");
+            assert!(
+                matches!(result, Err(CacheError::ValueTooLarge { size, .. }) if size == big.len()),
+                "{result:?}"
+            );
+            assert_eq!(
+                cache.get_bytes("k").await.unwrap(),
+                None,
+                "the old value outlived a refused write"
+            );
+            assert!(matches!(
+                cache.add_bytes("k", big.clone(), None).await,
+                Err(CacheError::ValueTooLarge { .. })
+            ));
+        } else {
+            result.unwrap();
+            assert_eq!(
+                cache.get_bytes("k").await.unwrap().map(|v| v.len()),
+                Some(big.len())
+            );
+        }
+        // Four values of 6 MiB: 24 MiB together, over one packet, in one call.
+        let part = Bytes::from(vec![1u8; 6 * 1024 * 1024]);
+        let keys = ["p0", "p1", "p2", "p3"];
+        let items: Vec<(&str, Bytes)> = keys.iter().map(|k| (*k, part.clone())).collect();
+        cache.set_many_bytes(&items, None).await.unwrap();
+        let got = cache.get_many_bytes(&keys).await.unwrap();
+        assert!(
+            got.iter()
+                .all(|v| v.as_ref().map(Bytes::len) == Some(part.len())),
+            "{url}"
+        );
+    }
+}
