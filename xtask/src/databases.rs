@@ -1,7 +1,7 @@
 //! PostgreSQL and MariaDB for DatabaseCache's tests: each in a fresh data folder under the
 //! system's temporary directory, on a loopback port, with a password, run by an unprivileged
 //! user when xtask runs as root (initdb refuses root). Each is driven by a small control
-//! script (`start` / `stop`) that xtask writes and the fault tests use to stop and restart
+//! script (`start` / `stop`, and `freeze` / `thaw`: SIGSTOP / SIGCONT) that xtask writes and the fault tests use to stop and restart
 //! the server; the script keeps the pid file `down` reads up to date.
 
 use std::path::{Path, PathBuf};
@@ -159,11 +159,13 @@ fn postgres_script(bin: &Path, data: &Path) -> PathBuf {
     let _ = write_script(
         &script,
         &format!(
-            "#!/bin/sh\n# Written by `cargo xtask services up`: start | stop the test PostgreSQL.\nset -e\n\
+            "#!/bin/sh\n# Written by `cargo xtask services up`: start | stop | freeze | thaw the test PostgreSQL.\nset -e\n\
              case \"$1\" in\n\
              start)\n  {as_}{bin}/pg_ctl -D {data} -l {data}/server.log -w -t 60 -o \"-p {POSTGRES_PORT} -c listen_addresses=127.0.0.1 -k {data} -c timezone={POSTGRES_TIME_ZONE} -c max_connections=200 -c fsync=off -c ssl=on -c ssl_cert_file=server.pem -c ssl_key_file=server.key\" start >/dev/null\n  head -1 {data}/postmaster.pid > {pid}\n  ;;\n\
              stop)\n  {as_}{bin}/pg_ctl -D {data} -m fast -w -t 60 stop >/dev/null\n  ;;\n\
-             *) echo \"usage: $0 start|stop\" >&2; exit 2 ;;\nesac\n",
+             freeze)\n  kill -STOP \"$(cat {pid})\"\n  ;;\n\
+             thaw)\n  kill -CONT \"$(cat {pid})\"\n  ;;\n\
+             *) echo \"usage: $0 start|stop|freeze|thaw\" >&2; exit 2 ;;\nesac\n",
             as_ = run_as(),
             bin = bin.display(),
             data = data.display(),
@@ -283,11 +285,13 @@ fn mariadb_script(data: &Path) -> PathBuf {
     let _ = write_script(
         &script,
         &format!(
-            "#!/bin/sh\n# Written by `cargo xtask services up`: start | stop the test MariaDB.\nset -e\n\
+            "#!/bin/sh\n# Written by `cargo xtask services up`: start | stop | freeze | thaw the test MariaDB.\nset -e\n\
              case \"$1\" in\n\
              start)\n  setsid -f mariadbd --no-defaults --datadir={data} --port={MARIADB_PORT} --bind-address=127.0.0.1 --socket={socket} --pid-file={data}/mysqld.pid{user} --default-time-zone={MARIADB_TIME_ZONE} --skip-name-resolve --innodb-buffer-pool-size=64M --innodb-log-file-size=16M --max-connections=200 --ssl-cert={data}/server.pem --ssl-key={data}/server.key --ssl-ca={data}/ca.pem --log-error={data}/server.log </dev/null >/dev/null 2>&1\n  i=0\n  until mariadb-admin --no-defaults -S {socket} -u root ping >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 600 ] || exit 1; sleep 0.1; done\n  cat {data}/mysqld.pid > {pid}\n  ;;\n\
              stop)\n  pid=$(cat {pid})\n  kill -TERM \"$pid\"\n  i=0\n  while kill -0 \"$pid\" 2>/dev/null; do i=$((i+1)); [ $i -lt 600 ] || exit 1; sleep 0.1; done\n  ;;\n\
-             *) echo \"usage: $0 start|stop\" >&2; exit 2 ;;\nesac\n",
+             freeze)\n  kill -STOP \"$(cat {pid})\"\n  ;;\n\
+             thaw)\n  kill -CONT \"$(cat {pid})\"\n  ;;\n\
+             *) echo \"usage: $0 start|stop|freeze|thaw\" >&2; exit 2 ;;\nesac\n",
             data = data.display(),
             socket = socket.display(),
             pid = mariadb_pid_file().display(),

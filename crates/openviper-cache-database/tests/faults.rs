@@ -1,7 +1,7 @@
 //! The test PostgreSQL and MariaDB stopped while a cache uses them (through the control
 //! scripts `cargo xtask services up` writes): every operation fails with a typed, temporary
 //! error within `timeout_ms`; once the server is started again, the same cache object works
-//! again, its rows still there.
+//! again, its rows still there. Also frozen (`SIGSTOP`) before a cache's first operation.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -176,4 +176,64 @@ async fn a_mariadb_statement_stuck_on_a_lock_times_out_and_its_connection_is_dro
     conn.query_drop("ROLLBACK").await.unwrap();
     drop(conn);
     stuck_recovers(&cache).await;
+}
+
+/// Sends `thaw` to the server's control script when dropped.
+struct Thaw<'a>(&'a str);
+
+impl Drop for Thaw<'_> {
+    fn drop(&mut self) {
+        let _ = Command::new(self.0).arg("thaw").status();
+    }
+}
+
+/// A server frozen (`SIGSTOP`: it accepts connections and answers nothing) before a new cache's
+/// first operation: that operation, connecting and creating the table included, is a temporary
+/// error within `timeout_ms`; thawed, the same cache creates its table and works.
+async fn frozen_at_first_use(url: String, script: String) {
+    let mut options = DatabaseOptions::new(url);
+    options.table = Some(support::fresh_table("frozen"));
+    options.timeout_ms = TIMEOUT_MS;
+    let cache = DatabaseCache::new(options).unwrap();
+    ctl(&script, "freeze");
+    // Thawed however this ends: a frozen server would fail every later test.
+    let thaw = Thaw(&script);
+    let first = timed(cache.set("k", &1, None)).await;
+    let again = timed(cache.get::<i64>("k")).await;
+    drop(thaw);
+    for result in [first, again.map(drop)] {
+        let error = result.expect_err("an operation on a frozen server succeeded");
+        assert!(matches!(error, CacheError::Timeout { .. }), "{error:?}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while let Err(error) = cache.set("k", &1, None).await {
+        assert!(
+            error.is_temporary() && Instant::now() < deadline,
+            "{error:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(cache.get::<i64>("k").await.unwrap(), Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_frozen_at_first_use_fails_in_time_and_the_cache_works_once_thawed() {
+    let (Some(url), Some(script)) = (
+        support::postgres_url(),
+        service("OPENVIPER_TEST_POSTGRES_CTL"),
+    ) else {
+        return;
+    };
+    let _alone = POSTGRES.lock().await;
+    frozen_at_first_use(url, script).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mariadb_frozen_at_first_use_fails_in_time_and_the_cache_works_once_thawed() {
+    let (Some(url), Some(script)) = (support::mysql_url(), service("OPENVIPER_TEST_MARIADB_CTL"))
+    else {
+        return;
+    };
+    let _alone = MARIADB.lock().await;
+    frozen_at_first_use(url, script).await;
 }
