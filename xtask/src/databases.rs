@@ -120,6 +120,29 @@ fn tls_env(env: &mut Vec<(String, String)>, tls: &TlsFiles) {
     ]);
 }
 
+/// Whether something accepts connections on loopback `port`.
+fn listens(port: u16) -> bool {
+    std::net::TcpStream::connect_timeout(
+        &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        Duration::from_millis(500),
+    )
+    .is_ok()
+}
+
+/// `true` when an earlier `services up` left our server running on `port`; an error when a
+/// server that is not ours holds the port.
+fn already_ours(pid_file: &Path, port: u16) -> Result<bool> {
+    if read_pid(pid_file).is_some_and(alive) && listens(port) {
+        return Ok(true);
+    }
+    if listens(port) {
+        return Err(format!(
+            "port {port} answers but was not started by cargo xtask: stop that server or free the port"
+        ));
+    }
+    Ok(false)
+}
+
 fn write_script(path: &Path, text: &str) -> Result {
     use std::os::unix::fs::PermissionsExt;
     std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
@@ -175,14 +198,6 @@ fn postgres_script(bin: &Path, data: &Path) -> PathBuf {
     script
 }
 
-fn postgres_answers() -> bool {
-    std::net::TcpStream::connect_timeout(
-        &std::net::SocketAddr::from(([127, 0, 0, 1], POSTGRES_PORT)),
-        Duration::from_millis(500),
-    )
-    .is_ok()
-}
-
 /// Starts PostgreSQL unless it already runs; `Some(pid file)` when this call started it.
 pub(crate) fn start_postgres(
     env: &mut Vec<(String, String)>,
@@ -206,13 +221,8 @@ pub(crate) fn start_postgres(
         ),
     ]);
     tls_env(env, tls);
-    if read_pid(&postgres_pid_file()).is_some_and(alive) && postgres_answers() {
+    if already_ours(&postgres_pid_file(), POSTGRES_PORT)? {
         return Ok(None);
-    }
-    if postgres_answers() {
-        return Err(format!(
-            "port {POSTGRES_PORT} answers but was not started by cargo xtask: stop that server or free the port"
-        ));
     }
     ensure_user()?;
     fresh_dir(&data)?;
@@ -267,7 +277,7 @@ pub(crate) fn start_postgres(
             ))
             .stdout(std::process::Stdio::null()),
     )?;
-    wait_until(Duration::from_secs(30), postgres_answers).map_err(|()| {
+    wait_until(Duration::from_secs(30), || listens(POSTGRES_PORT)).map_err(|()| {
         format!("PostgreSQL on port {POSTGRES_PORT} did not accept connections within 30 s")
     })?;
     Ok(Some(postgres_pid_file()))
@@ -300,14 +310,6 @@ fn mariadb_script(data: &Path) -> PathBuf {
     script
 }
 
-fn mariadb_answers() -> bool {
-    std::net::TcpStream::connect_timeout(
-        &std::net::SocketAddr::from(([127, 0, 0, 1], MARIADB_PORT)),
-        Duration::from_millis(500),
-    )
-    .is_ok()
-}
-
 /// Starts MariaDB unless it already runs; `Some(pid file)` when this call started it.
 pub(crate) fn start_mariadb(
     env: &mut Vec<(String, String)>,
@@ -330,13 +332,8 @@ pub(crate) fn start_mariadb(
             format!("mysql://{TLS_USER}:{TLS_PASSWORD}@127.0.0.1:{MARIADB_PORT}/ovtest"),
         ),
     ]);
-    if read_pid(&mariadb_pid_file()).is_some_and(alive) && mariadb_answers() {
+    if already_ours(&mariadb_pid_file(), MARIADB_PORT)? {
         return Ok(None);
-    }
-    if mariadb_answers() {
-        return Err(format!(
-            "port {MARIADB_PORT} answers but was not started by cargo xtask: stop that server or free the port"
-        ));
     }
     ensure_user()?;
     fresh_dir(&data)?;

@@ -488,12 +488,17 @@ impl Store for SqliteStore {
                     Ok(rows)
                 })
                 .await?;
+            let mut gone = Vec::new();
             for (key, value, at) in rows {
                 if expired(at, now) {
-                    self.delete(&key).await?;
+                    gone.push(key);
                 } else {
                     found.push((key.into_bytes(), value));
                 }
+            }
+            if !gone.is_empty() {
+                let gone: Vec<&str> = gone.iter().map(String::as_str).collect();
+                self.delete_many(&gone).await?;
             }
         }
         Ok(found)
