@@ -10,7 +10,7 @@ use deadpool::managed::{self, Metrics, RecycleResult};
 use mysql_async::prelude::Queryable;
 use tokio::sync::Semaphore;
 
-use crate::workload::Target;
+use openviper_cache_workload::Target;
 
 /// The PostgreSQL table of the raw rows: DatabaseCache's layout.
 pub(crate) const POSTGRES_TABLE: &str = "CREATE TABLE IF NOT EXISTS bench_raw (\"key\" TEXT COLLATE \"C\" NOT NULL PRIMARY KEY, \"value\" BYTEA NOT NULL, \"expires_at\" TIMESTAMPTZ NULL)";

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::workload::Target;
+use openviper_cache_workload::Target;
 
 /// Raw files: one per key in one folder, no header, no checksum, no bound on the blocking pool.
 pub(crate) struct RawFiles {

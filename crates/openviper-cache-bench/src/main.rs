@@ -10,7 +10,6 @@ mod memcached;
 mod memory;
 mod redis;
 mod report;
-mod workload;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -19,7 +18,9 @@ use bytes::Bytes;
 use openviper_cache::{CacheManager, CacheSettings};
 
 use crate::report::Table;
-use crate::workload::{Measurement, Mix, TASKS, Target, keys, prefill, run_tasks, value};
+use openviper_cache_workload::{
+    CacheTarget, Measurement, Mix, TASKS, Target, keys, prefill, run_tasks, standard_ops, value,
+};
 
 /// Each (target, mode) runs this many times, interleaved with the others; the median counts.
 const ROUNDS: usize = 9;
@@ -99,13 +100,13 @@ fn run() -> Result<(), String> {
             growth as f64 / 1e6,
             rss as f64 / 1e6
         ));
-        let memory_ops = 2_000_000 / scale;
+        let memory_ops = standard_ops(true) / scale;
         runtime.block_on(bench_memory(&mut table, memory_ops))?;
     }
 
     match std::env::var("OPENVIPER_TEST_REDIS_URL") {
         _ if !args.runs("redis") => {}
-        Ok(url) => runtime.block_on(bench_redis(&mut table, &url, 60_000 / scale))?,
+        Ok(url) => runtime.block_on(bench_redis(&mut table, &url, standard_ops(false) / scale))?,
         Err(_) => table.notes.push(
             "Redis and Dragonfly: skipped, OPENVIPER_TEST_REDIS_URL is not set (run `cargo xtask bench`).".to_owned(),
         ),
@@ -115,7 +116,11 @@ fn run() -> Result<(), String> {
         _ if !args.runs("memcached") => {}
         Ok(servers) => {
             let server = servers.split(',').next().unwrap_or_default().to_owned();
-            runtime.block_on(bench_memcached(&mut table, &server, 60_000 / scale))?;
+            runtime.block_on(bench_memcached(
+                &mut table,
+                &server,
+                standard_ops(false) / scale,
+            ))?;
         }
         Err(_) => table.notes.push(
             "Memcached: skipped, OPENVIPER_TEST_MEMCACHED is not set (run `cargo xtask bench`)."
@@ -124,7 +129,7 @@ fn run() -> Result<(), String> {
     }
 
     if args.runs("file") {
-        runtime.block_on(bench_file(&mut table, 60_000 / scale))?;
+        runtime.block_on(bench_file(&mut table, standard_ops(false) / scale))?;
     }
 
     if args.runs("database") {
@@ -206,7 +211,7 @@ async fn bench_memory(table: &mut Table, ops: u64) -> Result<(), String> {
     let typed = Entry {
         client: TYPED_CLIENT,
         raw: false,
-        target: Arc::new(memory::OursTyped(ours)),
+        target: Arc::new(CacheTarget(ours)),
     };
     let raw_bytes = Entry {
         client: "InMemoryCache get_bytes/set_bytes",
@@ -329,12 +334,12 @@ async fn bench_redis(table: &mut Table, url: &str, ops: u64) -> Result<(), Strin
     let ours = Entry {
         client: "RedisCache get/set::<String>",
         raw: false,
-        target: Arc::new(memory::OursTyped(Arc::clone(&redis))),
+        target: Arc::new(CacheTarget(Arc::clone(&redis))),
     };
     let df = Entry {
         client: "DragonflyCache get/set::<String> (on redis-server)",
         raw: false,
-        target: Arc::new(memory::OursTyped(Arc::clone(&dragonfly))),
+        target: Arc::new(CacheTarget(Arc::clone(&dragonfly))),
     };
     let modes = [(false, Mix::GetSet), (true, Mix::GetSet)];
     group!(table, "redis", ops, modes, [raw, raw_t, ours, df]);
@@ -394,7 +399,7 @@ async fn bench_memcached(table: &mut Table, server: &str, ops: u64) -> Result<()
     let ours_entry = Entry {
         client: "MemcachedCache get/set::<String>",
         raw: false,
-        target: Arc::new(memory::OursTyped(Arc::clone(&ours))),
+        target: Arc::new(CacheTarget(Arc::clone(&ours))),
     };
     let modes = [(false, Mix::GetSet), (true, Mix::GetSet)];
     group!(table, "memcached", ops, modes, [raw, ours_entry, pinging]);
@@ -442,7 +447,7 @@ async fn bench_file(table: &mut Table, ops: u64) -> Result<(), String> {
     let ours_entry = Entry {
         client: "FileCache get/set::<String>",
         raw: false,
-        target: Arc::new(memory::OursTyped(Arc::clone(&ours))),
+        target: Arc::new(CacheTarget(Arc::clone(&ours))),
     };
     let modes = [(false, Mix::GetSet), (true, Mix::GetSet)];
     group!(table, "file", ops, modes, [raw, ours_entry]);
@@ -487,7 +492,7 @@ async fn bench_database(table: &mut Table, ops: u64) -> Result<(), String> {
     let ours_entry = Entry {
         client: "DatabaseCache (SQLite) get/set::<String>",
         raw: false,
-        target: Arc::new(memory::OursTyped(Arc::clone(&ours))),
+        target: Arc::new(CacheTarget(Arc::clone(&ours))),
     };
     group!(table, "sqlite", ops, modes, [raw, ours_entry]);
     ours.close().await.map_err(|e| e.to_string())?;
@@ -507,7 +512,7 @@ async fn bench_database(table: &mut Table, ops: u64) -> Result<(), String> {
             let ours_entry = Entry {
                 client: "DatabaseCache (PostgreSQL) get/set::<String>",
                 raw: false,
-                target: Arc::new(memory::OursTyped(Arc::clone(&ours))),
+                target: Arc::new(CacheTarget(Arc::clone(&ours))),
             };
             group!(table, "postgres", ops, modes, [raw, ours_entry]);
             ours.clear().await.map_err(|e| e.to_string())?;
@@ -529,7 +534,7 @@ async fn bench_database(table: &mut Table, ops: u64) -> Result<(), String> {
             let ours_entry = Entry {
                 client: "DatabaseCache (MariaDB) get/set::<String>",
                 raw: false,
-                target: Arc::new(memory::OursTyped(Arc::clone(&ours))),
+                target: Arc::new(CacheTarget(Arc::clone(&ours))),
             };
             group!(table, "mariadb", ops, modes, [raw, ours_entry]);
             ours.clear().await.map_err(|e| e.to_string())?;

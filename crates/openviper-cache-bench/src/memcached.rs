@@ -5,7 +5,7 @@
 use async_memcached::AsciiProtocol;
 use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
 
-use crate::workload::Target;
+use openviper_cache_workload::Target;
 
 /// async-memcached 0.9 clients, recycled on their own state: what MemcachedCache's pools do,
 /// without any of the cache.

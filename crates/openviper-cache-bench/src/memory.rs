@@ -4,26 +4,9 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use openviper_cache::{BaseCache, CacheExt};
+use openviper_cache::BaseCache;
 
-use crate::workload::Target;
-
-/// Ours, as applications use it: `get_cache`-style `Arc<dyn BaseCache>`, typed values (every
-/// backend's row uses it).
-pub(crate) struct OursTyped(pub(crate) Arc<dyn BaseCache>);
-
-impl Target for OursTyped {
-    async fn get(&self, key: &str) -> Result<bool, String> {
-        let value: Option<String> = self.0.get(key).await.map_err(|e| e.to_string())?;
-        Ok(value.is_some())
-    }
-    async fn set(&self, key: &str, value: &str) -> Result<(), String> {
-        self.0
-            .set(key, value, None)
-            .await
-            .map_err(|e| e.to_string())
-    }
-}
+use openviper_cache_workload::Target;
 
 /// Ours on raw bytes: `get_bytes` / `set_bytes`, no codec.
 pub(crate) struct OursBytes(pub(crate) Arc<dyn BaseCache>);

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use fred::prelude::{Builder, ClientLike, Config, KeysInterface, Pool};
 
-use crate::workload::Target;
+use openviper_cache_workload::Target;
 
 /// Raw fred: GET / SET of the same 100 bytes under the same full keys.
 pub(crate) struct RawFred {

@@ -1,7 +1,7 @@
 //! The table `cargo xtask bench` prints and writes to docs/performance.md.
 
-use crate::workload::{KEYS, Measurement, Mix, TASKS, VALUE_BYTES};
 use crate::{Args, ROUNDS};
+use openviper_cache_workload::{KEYS, Measurement, Mix, Summary, TASKS, VALUE_BYTES, median};
 
 /// One line of the table.
 pub(crate) struct Row {
@@ -20,19 +20,6 @@ pub(crate) struct Table {
     pub(crate) notes: Vec<String>,
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values.get(values.len() / 2).copied().unwrap_or(0.0)
-}
-
-fn percentile(sorted: &[u64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index.min(sorted.len() - 1)] as f64 / 1_000.0
-}
-
 impl Table {
     /// Adds one backend's runs in one mode; ratios are against the group's raw client.
     pub(crate) fn add_group(
@@ -42,17 +29,8 @@ impl Table {
         runs: Vec<(&'static str, bool, Vec<Measurement>)>,
     ) {
         let summarize = |measurements: &[Measurement]| {
-            let ops = median(measurements.iter().map(Measurement::ops_per_sec).collect());
-            let mut latencies: Vec<u64> = measurements
-                .iter()
-                .flat_map(|m| m.latencies_ns.iter().copied())
-                .collect();
-            latencies.sort_unstable();
-            (
-                ops,
-                percentile(&latencies, 0.50),
-                percentile(&latencies, 0.99),
-            )
+            let summary = Summary::of(measurements);
+            (summary.ops_per_sec, summary.p50_us, summary.p99_us)
         };
         let raw_runs = runs.iter().find(|(_, raw, _)| *raw).map(|(_, _, m)| m);
         // Paired: each round's ratio is taken between runs a moment apart, so that a slow phase

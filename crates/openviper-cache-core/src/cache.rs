@@ -178,6 +178,39 @@ pub trait BaseCache: Send + Sync + std::fmt::Debug {
         }
     }
 
+    /// How long `key` has left: `None` when it is missing or expired,
+    /// `Some(`[`FOREVER`](crate::FOREVER)`)` when it never expires, else the time left (to the
+    /// store's [`Capabilities::ttl_resolution`]). Backends that can tell report
+    /// [`Capabilities::remaining_ttl`]; the default is
+    /// [`CacheError::Unsupported`](crate::CacheError::Unsupported), naming the backend's type.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use openviper_cache_core::{BaseCache, CacheManager, CacheSettings, FOREVER};
+    /// # use openviper_cache_memory as _;
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let cache = CacheManager::new(CacheSettings::default()).get("default").unwrap();
+    /// cache.set_bytes("session", "x".into(), Some(Duration::from_secs(60))).await.unwrap();
+    /// cache.set_bytes("config", "y".into(), Some(FOREVER)).await.unwrap();
+    /// let left = cache.ttl("session").await.unwrap().unwrap();
+    /// assert!(left <= Duration::from_secs(60) && left > Duration::from_secs(50));
+    /// assert_eq!(cache.ttl("config").await.unwrap(), Some(FOREVER));
+    /// assert_eq!(cache.ttl("missing").await.unwrap(), None);
+    /// # });
+    /// ```
+    async fn ttl(&self, key: &str) -> Result<Option<Duration>> {
+        validate_cache_key(key)?;
+        let type_name = std::any::type_name::<Self>();
+        Err(crate::CacheError::Unsupported {
+            backend: type_name
+                .rsplit("::")
+                .next()
+                .unwrap_or(type_name)
+                .to_owned(),
+            operation: "ttl",
+        })
+    }
+
     /// What `keys()`, `clear()`, `add_bytes()` and `incr()` really do on this backend.
     /// Default: [`Capabilities::default`], the conservative answer.
     fn capabilities(&self) -> Capabilities {

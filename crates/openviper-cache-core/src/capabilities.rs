@@ -17,7 +17,7 @@ pub enum ClearScope {
 ///
 /// `Capabilities::default()` is the conservative answer: no listing, `clear()` wipes the whole
 /// store, nothing atomic, not shared between processes, no known value size limit, no
-/// synchronous read, and expiry to the millisecond.
+/// synchronous read, no remaining-TTL lookup, and expiry to the millisecond.
 ///
 /// ```
 /// use openviper_cache_core::{Capabilities, ClearScope};
@@ -59,6 +59,9 @@ pub struct Capabilities {
     /// entry is gone at the latest one resolution after that (1 ms by default; memcached and
     /// other stores that count seconds: 1 s). The conformance suite holds every read path to it.
     pub ttl_resolution: Duration,
+    /// [`BaseCache::ttl`](crate::BaseCache::ttl) tells how long a key has left (else it is
+    /// `Unsupported`).
+    pub remaining_ttl: bool,
 }
 
 impl Default for Capabilities {
@@ -72,6 +75,7 @@ impl Default for Capabilities {
             max_value_bytes: None,
             sync_read: false,
             ttl_resolution: Duration::from_millis(1),
+            remaining_ttl: false,
         }
     }
 }
@@ -110,6 +114,11 @@ impl Capabilities {
     /// Sets [`Capabilities::sync_read`].
     pub const fn with_sync_read(mut self, value: bool) -> Self {
         self.sync_read = value;
+        self
+    }
+    /// Sets [`Capabilities::remaining_ttl`].
+    pub const fn with_remaining_ttl(mut self, value: bool) -> Self {
+        self.remaining_ttl = value;
         self
     }
     /// Sets [`Capabilities::ttl_resolution`].

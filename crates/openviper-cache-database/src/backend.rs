@@ -489,6 +489,17 @@ impl BaseCache for DatabaseCache {
         }
     }
 
+    async fn ttl(&self, key: &str) -> Result<Option<Duration>> {
+        validate_cache_key(key)?;
+        let inner = &self.inner;
+        let store_key = inner.prefix.store_key(key);
+        let left = inner.run("ttl", inner.store.ttl(&store_key)).await?;
+        Ok(left.map(|ms| match ms {
+            None => openviper_cache_core::FOREVER,
+            Some(ms) => Duration::from_millis(ms.max(0).unsigned_abs()),
+        }))
+    }
+
     fn capabilities(&self) -> Capabilities {
         let clear = if self.inner.prefix.is_empty() {
             ClearScope::WholeStore
@@ -496,6 +507,7 @@ impl BaseCache for DatabaseCache {
             ClearScope::Namespace
         };
         Capabilities::default()
+            .with_remaining_ttl(true)
             .with_list_keys(true)
             .with_clear(clear)
             .with_atomic_add(true)

@@ -517,6 +517,15 @@ impl<D: Driver> Store for ServerStore<D> {
         }
     }
 
+    async fn ttl(&self, key: &str) -> Result<Option<TtlMs>> {
+        let mut lease = self.lease("ttl").await?;
+        let binds = [Bind::Text(key)];
+        let stmt = Stmt::cached(&self.sql.ttl, &binds);
+        let answer = async { D::numbers(lease.conn()?, stmt).await }.await;
+        let rows = self.settle("ttl", lease, answer)?;
+        Ok(rows.first().map(|row| (row.n >= 0).then_some(row.n)))
+    }
+
     async fn touch(&self, key: &str, ttl: TtlMs) -> Result<bool> {
         let binds = [ttl_bind(ttl), Bind::Text(key)];
         if self

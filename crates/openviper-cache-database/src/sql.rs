@@ -51,6 +51,15 @@ impl Server {
             Self::Mysql => format!("(UTC_TIMESTAMP(6) + INTERVAL ({p} * 1000) MICROSECOND)"),
         }
     }
+    /// Whole milliseconds from now until the timestamp `expr` (NULL stays NULL).
+    fn ms_until(self, expr: &str) -> String {
+        match self {
+            Self::Postgres => format!("FLOOR(EXTRACT(EPOCH FROM ({expr} - now())) * 1000)"),
+            Self::Mysql => {
+                format!("(TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6), {expr}) DIV 1000)")
+            }
+        }
+    }
     fn as_bigint(self, expr: &str) -> String {
         match self {
             Self::Postgres => format!("CAST({expr} AS BIGINT)"),
@@ -83,6 +92,8 @@ pub(crate) struct Statements {
     pub(crate) update_value: String,
     /// (ttl_ms, key): 1 row when the key was live
     pub(crate) touch: String,
+    /// (key) -> ms left of a live row, -1 for no expiry
+    pub(crate) ttl: String,
     /// (key): 1 row when the key was live
     pub(crate) delete_live: String,
     /// (key)
@@ -183,6 +194,11 @@ impl Statements {
                 "UPDATE {t} SET {expires_at} = {} WHERE {key} = {} AND {live}",
                 server.expires(&p(1)),
                 p(2)
+            ),
+            ttl: format!(
+                "SELECT {} AS n FROM {t} WHERE {key} = {} AND {live}",
+                server.as_bigint(&format!("COALESCE({}, -1)", server.ms_until(&expires_at))),
+                p(1)
             ),
             delete_live: format!("DELETE FROM {t} WHERE {key} = {} AND {live}", p(1)),
             delete_expired: format!("DELETE FROM {t} WHERE {key} = {} AND {expired}", p(1)),

@@ -226,6 +226,7 @@ struct Sql {
     create_index: String,
     probe: String,
     get: String,
+    expiry: String,
     set: String,
     add: String,
     touch: String,
@@ -255,6 +256,7 @@ impl Sql {
             ),
             probe: format!("SELECT \"key\" FROM {t} WHERE 1 = 0"),
             get: format!("SELECT \"value\", \"expires_at\" FROM {t} WHERE \"key\" = ?1"),
+            expiry: format!("SELECT \"expires_at\" FROM {t} WHERE \"key\" = ?1"),
             add: format!("{upsert} WHERE \"expires_at\" IS NOT NULL AND \"expires_at\" <= ?4"),
             set: upsert,
             touch: format!(
@@ -609,6 +611,22 @@ impl Store for SqliteStore {
             Ok(Ok(next))
         })
         .await?
+    }
+
+    async fn ttl(&self, key: &str) -> Result<Option<TtlMs>> {
+        let key = key.to_owned();
+        self.read("ttl", move |conn, sql| {
+            let now = now_ms();
+            let at = conn
+                .prepare_cached(&sql.expiry)?
+                .query_row(params![key], |r| r.get::<_, Option<i64>>(0))
+                .optional()?;
+            Ok(match at {
+                Some(at) if !expired(at, now) => Some(at.map(|at| at.saturating_sub(now))),
+                _ => None,
+            })
+        })
+        .await
     }
 
     async fn touch(&self, key: &str, ttl: TtlMs) -> Result<bool> {

@@ -51,6 +51,9 @@ pub(crate) trait Store: Send + Sync + 'static {
     /// The counter after adding `delta`; a missing or expired key starts at 0 with `ttl`.
     /// `user_key` names the key in errors.
     async fn incr(&self, user_key: &str, key: &str, delta: i64, ttl: TtlMs) -> Result<i64>;
+    /// What a live `key` has left, in milliseconds (`Some(None)`: no expiry); `None` when it
+    /// is missing or expired.
+    async fn ttl(&self, key: &str) -> Result<Option<TtlMs>>;
     /// Gives a live `key` the new TTL; `true` when it was live.
     async fn touch(&self, key: &str, ttl: TtlMs) -> Result<bool>;
     /// The live store keys starting with `prefix`.

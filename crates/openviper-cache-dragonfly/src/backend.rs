@@ -105,6 +105,9 @@ impl BaseCache for DragonflyCache {
     async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
         self.inner.touch(key, ttl).await
     }
+    async fn ttl(&self, key: &str) -> Result<Option<Duration>> {
+        self.inner.ttl(key).await
+    }
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
     }

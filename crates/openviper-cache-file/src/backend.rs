@@ -524,8 +524,19 @@ impl BaseCache for FileCache {
         .await
     }
 
+    async fn ttl(&self, key: &str) -> Result<Option<Duration>> {
+        validate_cache_key(key)?;
+        let key = key.to_owned();
+        let found = self.blocking("ttl", move |inner| load(inner, &key)).await?;
+        Ok(found.map(|(expires_at, _)| match expires_at {
+            None => openviper_cache_core::FOREVER,
+            Some(at) => Duration::from_millis(at.saturating_sub(now_ms())),
+        }))
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities::default()
+            .with_remaining_ttl(true)
             .with_list_keys(true)
             .with_clear(ClearScope::Namespace)
             .with_atomic_add(true)

@@ -669,12 +669,33 @@ impl BaseCache for MemcachedCache {
         }
     }
 
+    async fn ttl(&self, key: &str) -> Result<Option<Duration>> {
+        validate_cache_key(key)?;
+        let prefix = self.key_prefix("ttl").await?;
+        let store_key = prefix.store_key(key);
+        let node = self.node_of(&store_key);
+        let store_key = &*store_key;
+        // `mg <key> t`: the seconds left (-1: no expiry), no value sent.
+        let answer = self
+            .run(node, "ttl", |mut c| async move {
+                let answer = c.meta_get(store_key, false, None, Some(&["t"])).await;
+                (c, answer)
+            })
+            .await?
+            .map_err(|error| self.fail(node, "ttl", error))?;
+        Ok(hit(answer).map(|value| match value.ttl_remaining {
+            Some(secs) if secs >= 0 => Duration::from_secs(secs.unsigned_abs()),
+            _ => openviper_cache_core::FOREVER,
+        }))
+    }
+
     fn capabilities(&self) -> Capabilities {
         let clear = match self.keys {
             Keys::Plain(_) => ClearScope::WholeStore,
             Keys::Namespaced(_) => ClearScope::Namespace,
         };
         Capabilities::default()
+            .with_remaining_ttl(true)
             .with_clear(clear)
             .with_atomic_add(true)
             .with_atomic_incr(true)

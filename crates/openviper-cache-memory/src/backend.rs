@@ -384,8 +384,19 @@ impl BaseCache for InMemoryCache {
         Ok(live)
     }
 
+    async fn ttl(&self, key: &str) -> Result<Option<Duration>> {
+        let now = now();
+        let (shard, lookup) = self.map.locate(key);
+        if let Some(entry) = shard.read().get(&lookup) {
+            return Ok(entry.deadline.left_at(now));
+        }
+        validate_cache_key(key)?;
+        Ok(None)
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities::default()
+            .with_remaining_ttl(true)
             .with_list_keys(true)
             .with_clear(ClearScope::Namespace)
             .with_atomic_add(true)

@@ -52,6 +52,15 @@ impl Deadline {
         }
     }
 
+    /// What is left of it at `now`: `None` when passed, `FOREVER` for never.
+    pub(crate) fn left_at(self, now: Instant) -> Option<Duration> {
+        if self == Self::NEVER {
+            return Some(openviper_cache_core::FOREVER);
+        }
+        let left = self.0.checked_sub(now.as_u64()).filter(|&left| left > 0)?;
+        Some(coarsetime::Duration::from_u64(left).into())
+    }
+
     /// Whether this deadline is still ahead at `now`.
     #[inline]
     pub(crate) fn is_after(self, now: Instant) -> bool {

@@ -470,6 +470,20 @@ impl BaseCache for RedisCache {
         Ok(changed > 0)
     }
 
+    async fn ttl(&self, key: &str) -> Result<Option<Duration>> {
+        validate_cache_key(key)?;
+        let pool = self.connected_pool(Op::Ttl).await?;
+        // PTTL: -2 missing, -1 no expiry, else milliseconds left.
+        let left: i64 = self
+            .bounded(Op::Ttl, Box::pin(pool.pttl(self.full_key(key))))
+            .await?;
+        Ok(match left {
+            -1 => Some(openviper_cache_core::FOREVER),
+            ms if ms > 0 => Some(Duration::from_millis(ms.unsigned_abs())),
+            _ => None,
+        })
+    }
+
     fn capabilities(&self) -> Capabilities {
         // An empty prefix makes this cache's keys every key of the database.
         let clear = if self.prefix.is_empty() {
@@ -478,6 +492,7 @@ impl BaseCache for RedisCache {
             ClearScope::Namespace
         };
         Capabilities::default()
+            .with_remaining_ttl(true)
             .with_list_keys(true)
             .with_clear(clear)
             .with_ttl_resolution(TTL_RESOLUTION)

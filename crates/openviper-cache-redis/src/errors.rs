@@ -21,6 +21,7 @@ pub(crate) enum Op {
     Add,
     Incr,
     Touch,
+    Ttl,
 }
 
 impl Op {
@@ -39,6 +40,7 @@ impl Op {
             Op::Add => "add",
             Op::Incr => "incr",
             Op::Touch => "touch",
+            Op::Ttl => "ttl",
         }
     }
 }

@@ -63,6 +63,8 @@ pub enum Needs {
     SyncRead,
     /// A default TTL option (see [`Subject::ttl_option`]).
     TtlOption,
+    /// `ttl()` tells how long a key has left.
+    RemainingTtl,
 }
 
 impl Needs {
@@ -92,6 +94,9 @@ impl Needs {
             Needs::PrefixIsolation if !has_prefix_option => Some("no key_prefix option here"),
             Needs::PrefixIsolation if caps.clear != ClearScope::Namespace => {
                 Some("clear() empties the whole store here")
+            }
+            Needs::RemainingTtl if !caps.remaining_ttl => {
+                Some("ttl() cannot tell the time left here")
             }
             Needs::SyncRead if !caps.sync_read => {
                 Some("no synchronous read_now here (typed reads use get_bytes)")
@@ -153,6 +158,7 @@ pub const ALL: &[Check] = &[
     check!(ttl::test_zero_ttl, []),
     check!(ttl::test_no_ttl_persists, []),
     check!(ttl::test_alias_default_ttl, [TtlOption]),
+    check!(ttl::test_remaining_ttl, [RemainingTtl]),
     check!(batch::test_get_many_order, []),
     check!(batch::test_set_many_delete_many, []),
     check!(batch::test_batch_validates_before_io, []),

@@ -263,3 +263,57 @@ pub async fn test_alias_default_ttl(ctx: &Ctx) -> CheckResult {
     }
     Ok(())
 }
+
+/// `ttl()` tells what a key has left: `None` for a missing key or one written with
+/// `Duration::ZERO`, `Some(FOREVER)` for one written with `FOREVER`, at most the TTL given
+/// (rounded up to `ttl_resolution`) and more than half of it right after a write, the new TTL
+/// after `touch`; an invalid key is `InvalidKey`.
+pub async fn test_remaining_ttl(ctx: &Ctx) -> CheckResult {
+    let cache = ctx.cache();
+    let resolution = cache.capabilities().ttl_resolution;
+    let (missing, forever, timed, zero) = (
+        ctx.key("missing"),
+        ctx.key("forever"),
+        ctx.key("timed"),
+        ctx.key("zero"),
+    );
+    ensure_eq!(cache.ttl(&missing).await?, None, "ttl() of a missing key");
+    cache.set(&forever, "v", Some(FOREVER)).await?;
+    ensure_eq!(
+        cache.ttl(&forever).await?,
+        Some(FOREVER),
+        "ttl() of a key written with FOREVER"
+    );
+    let ttl = Duration::from_secs(600);
+    cache.set(&timed, "v", Some(ttl)).await?;
+    let Some(left) = cache.ttl(&timed).await? else {
+        return Err("ttl() of a key written with a 600 s TTL is None".into());
+    };
+    ensure!(
+        left <= ttl + resolution && left > ttl / 2,
+        "ttl() right after a write with a 600 s TTL is {left:?}"
+    );
+    ensure!(
+        cache.touch(&timed, Some(ttl * 2)).await?,
+        "touch of a live key"
+    );
+    let left = cache.ttl(&timed).await?.unwrap_or_default();
+    ensure!(
+        left > ttl && left <= ttl * 2 + resolution,
+        "ttl() after touch to 1200 s is {left:?}"
+    );
+    cache.set(&zero, "v", Some(Duration::ZERO)).await?;
+    ensure_eq!(
+        cache.ttl(&zero).await?,
+        None,
+        "ttl() of a key written with Duration::ZERO"
+    );
+    ensure!(
+        matches!(
+            cache.ttl("has space").await,
+            Err(openviper_cache_core::CacheError::InvalidKey { .. })
+        ),
+        "ttl() of an invalid key is not InvalidKey"
+    );
+    Ok(())
+}
