@@ -41,7 +41,7 @@ pub(crate) enum Command {
         #[arg(allow_hyphen_values = true)]
         value: String,
         /// Seconds to live (a number > 0, or "forever"); default: the alias default TTL.
-        #[arg(long, value_parser = parse_ttl, value_name = "SECONDS")]
+        #[arg(long, value_parser = parse_ttl, value_name = "SECONDS", allow_negative_numbers = true)]
         ttl: Option<Duration>,
         /// Store VALUE as a string, without reading it as JSON.
         #[arg(long, conflicts_with = "raw")]

@@ -9,6 +9,9 @@ use crate::exit;
 pub(crate) enum CliError {
     #[error("key {key:?} not found in alias {alias:?}")]
     NotFound { alias: String, key: String },
+    /// A "no" already printed as the command's answer (`has`): exit 1, no error line.
+    #[error("")]
+    Answered,
     #[error("{0}")]
     Usage(String),
     #[error("{0}")]
@@ -35,7 +38,7 @@ fn in_alias(alias: &str, source: &CacheError) -> String {
 impl CliError {
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
-            Self::NotFound { .. } => exit::NOT_FOUND,
+            Self::NotFound { .. } | Self::Answered => exit::NOT_FOUND,
             Self::Usage(_) => exit::USAGE,
             Self::Refused(_) => exit::REFUSED,
             Self::ChecksFailed(_) => exit::CHECKS_FAILED,

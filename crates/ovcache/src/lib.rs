@@ -79,6 +79,9 @@ where
 /// Prints `error` as one line on stderr and gives its exit code.
 fn report(error: &CliError) -> ExitCode {
     use std::io::Write;
+    if matches!(error, CliError::Answered) {
+        return ExitCode::from(error.exit_code());
+    }
     let stderr = std::io::stderr();
     let label = output::paint("error:", anstyle::AnsiColor::Red, &stderr);
     let _ = writeln!(stderr.lock(), "ovcache: {label} {error}");

@@ -68,7 +68,7 @@ pub(crate) async fn has(ctx: &Ctx, key: &str) -> Result<(), CliError> {
     if exists {
         Ok(())
     } else {
-        Err(not_found(ctx, key))
+        Err(CliError::Answered)
     }
 }
 
