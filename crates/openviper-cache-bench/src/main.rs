@@ -202,12 +202,30 @@ async fn bench_memory(table: &mut Table, ops: u64) -> Result<(), String> {
     let manager = CacheManager::new(
         CacheSettings::from_toml_str(
             "[CACHES.default]\nBACKEND = \"openviper.cache.InMemoryCache\"\n\
-             [CACHES.bytes]\nBACKEND = \"openviper.cache.InMemoryCache\"\n",
+             [CACHES.bytes]\nBACKEND = \"openviper.cache.InMemoryCache\"\n\
+             [CACHES.bare]\nBACKEND = \"openviper.cache.InMemoryCache\"\nOPTIONS = { instrument = false }\n\
+             [CACHES.recorded]\nBACKEND = \"openviper.cache.InMemoryCache\"\n",
         )
         .map_err(|e| e.to_string())?,
     );
     let ours = manager.get("default").map_err(|e| e.to_string())?;
     let ours_bytes = manager.get("bytes").map_err(|e| e.to_string())?;
+    let bare = manager.get("bare").map_err(|e| e.to_string())?;
+    // This one cache's metric handles bind to a recorder (they do at build time), so that the
+    // other rows and groups keep the no-op handles of a service without an exporter.
+    let recorder = metrics_util::debugging::DebuggingRecorder::new();
+    let recorded = metrics::with_local_recorder(&recorder, || manager.get("recorded"))
+        .map_err(|e| e.to_string())?;
+    let layer_off = Entry {
+        client: LAYER_OFF_CLIENT,
+        raw: false,
+        target: Arc::new(CacheTarget(bare)),
+    };
+    let layer_recorded = Entry {
+        client: LAYER_RECORDED_CLIENT,
+        raw: false,
+        target: Arc::new(CacheTarget(recorded)),
+    };
     let typed = Entry {
         client: TYPED_CLIENT,
         raw: false,
@@ -265,6 +283,8 @@ async fn bench_memory(table: &mut Table, ops: u64) -> Result<(), String> {
             // Ours right after the raw client: the closer in time, the fairer each round's ratio.
             quick,
             typed,
+            layer_off,
+            layer_recorded,
             raw_bytes,
             quick_typed,
             quick_copied,
@@ -272,6 +292,28 @@ async fn bench_memory(table: &mut Table, ops: u64) -> Result<(), String> {
             moka
         ]
     );
+    let mut layer = Vec::new();
+    for (mode, name) in [
+        ((false, Mix::GetSet), "sequential"),
+        ((true, Mix::GetSet), "64 tasks"),
+        ((true, Mix::GetOnly), "64 tasks get only"),
+    ] {
+        if let (Some(on), Some(off), Some(recorded)) = (
+            table.ratio(TYPED_CLIENT, mode),
+            table.ratio(LAYER_OFF_CLIENT, mode),
+            table.ratio(LAYER_RECORDED_CLIENT, mode),
+        ) {
+            layer.push(format!(
+                "{name}: {:.2}x with no recorder, {:.2}x with one",
+                on / off,
+                recorded / off
+            ));
+        }
+    }
+    table.notes.push(format!(
+        "Instrumentation layer (on by default), InMemoryCache typed get/set against the same cache with instrument = false, in the same rounds: {}.",
+        layer.join("; ")
+    ));
     let get_only = (true, Mix::GetOnly);
     if let (Some(typed), Some(typed_reference), Some(copied), Some(decoded)) = (
         table.ratio(TYPED_CLIENT, get_only),
@@ -285,6 +327,11 @@ async fn bench_memory(table: &mut Table, ops: u64) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The typed row without the instrumentation layer (`instrument = false`).
+const LAYER_OFF_CLIENT: &str = "InMemoryCache get/set::<String>, instrument = false";
+/// The typed row with its metrics bound to a recorder (metrics-util's, atomic handles).
+const LAYER_RECORDED_CLIENT: &str = "InMemoryCache get/set::<String>, metrics recorder installed";
 
 /// The row of the typed-get target.
 const TYPED_CLIENT: &str = "InMemoryCache get/set::<String>";

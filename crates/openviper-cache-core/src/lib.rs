@@ -6,7 +6,8 @@
 //! What every store needs is here once, for backend authors: key namespacing and hashing
 //! ([`key_prefix`]), the value-size policy ([`size`]), TTL mapping ([`ttl`]), counter arithmetic
 //! and its one integer grammar ([`counter`]), timeouts and background connecting ([`connect`]),
-//! and the redaction of secrets ([`redact`]).
+//! the redaction of secrets ([`redact`]), and the one instrumentation layer (tracing spans,
+//! metrics, [`CacheStats`]) the manager puts around every cache ([`instrument`]).
 //!
 //! Applications depend on the facade crate `openviper-cache`, which re-exports all of this with
 //! the backends; backend authors depend on this crate alone.
@@ -20,6 +21,7 @@ pub mod counter;
 mod depth;
 mod error;
 mod ext;
+pub mod instrument;
 pub mod key_prefix;
 mod lone_str;
 mod manager;
@@ -38,7 +40,10 @@ pub use cache::BaseCache;
 pub use capabilities::{Capabilities, ClearScope};
 pub use error::{BoxError, CacheError, Result, Unavailable};
 pub use ext::CacheExt;
-pub use manager::{CacheManager, DEFAULT_ALIAS, configure, get_cache, global_manager};
+pub use instrument::CacheStats;
+pub use manager::{
+    CacheManager, DEFAULT_ALIAS, INSTRUMENT_OPTION, configure, get_cache, global_manager,
+};
 pub use registry::{BackendConfig, BackendFactory, BuildFn, build_backend, registered_backends};
 pub use settings::{AliasSettings, CacheSettings, DEFAULT_BACKEND, SETTINGS_ENV};
 pub use ttl::FOREVER;

@@ -5,6 +5,7 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use crate::cache::BaseCache;
 use crate::error::{CacheError, Result};
+use crate::instrument::{CacheStats, Counters, Instrumented};
 use crate::registry::build_backend;
 use crate::settings::{CacheSettings, DEFAULT_BACKEND, SETTINGS_ENV};
 
@@ -32,7 +33,37 @@ pub const DEFAULT_ALIAS: &str = "default";
 #[derive(Debug)]
 pub struct CacheManager {
     settings: CacheSettings,
-    instances: RwLock<HashMap<String, Arc<dyn BaseCache>>>,
+    instances: RwLock<HashMap<String, Built>>,
+}
+
+/// One alias's cache, and its counters when it is instrumented.
+#[derive(Debug)]
+struct Built {
+    cache: Arc<dyn BaseCache>,
+    counters: Option<Arc<Counters>>,
+}
+
+/// The `OPTIONS` entry that turns the instrumentation layer off for one alias; the manager
+/// takes it out before the backend sees the options.
+pub const INSTRUMENT_OPTION: &str = "instrument";
+
+/// `options` without [`INSTRUMENT_OPTION`], and whether the alias is instrumented (the
+/// default).
+fn instrument_switch(
+    alias: &str,
+    mut options: serde_json::Value,
+) -> Result<(serde_json::Value, bool)> {
+    let Some(map) = options.as_object_mut() else {
+        return Ok((options, true));
+    };
+    match map.remove(INSTRUMENT_OPTION) {
+        None => Ok((options, true)),
+        Some(serde_json::Value::Bool(on)) => Ok((options, on)),
+        Some(other) => Err(CacheError::config(
+            alias,
+            format!("OPTIONS.{INSTRUMENT_OPTION}: expected true or false, got {other}"),
+        )),
+    }
 }
 
 impl CacheManager {
@@ -52,30 +83,85 @@ impl CacheManager {
     /// The cache for `alias`, built on first use; every later call returns the same instance,
     /// even when many threads ask at once.
     pub fn get(&self, alias: &str) -> Result<Arc<dyn BaseCache>> {
-        if let Some(cache) = self
+        if let Some(built) = self
             .instances
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .get(alias)
         {
-            return Ok(Arc::clone(cache));
+            return Ok(Arc::clone(&built.cache));
         }
         let mut instances = self
             .instances
             .write()
             .unwrap_or_else(PoisonError::into_inner);
-        if let Some(cache) = instances.get(alias) {
-            return Ok(Arc::clone(cache));
+        if let Some(built) = instances.get(alias) {
+            return Ok(Arc::clone(&built.cache));
         }
-        let cache = match self.settings.alias(alias) {
-            Some(entry) => build_backend(alias, &entry.backend, entry.options.clone())?,
-            None if alias == DEFAULT_ALIAS => {
-                build_backend(alias, DEFAULT_BACKEND, serde_json::Value::Null)?
-            }
+        let (backend, options) = match self.settings.alias(alias) {
+            Some(entry) => (entry.backend.as_str(), entry.options.clone()),
+            None if alias == DEFAULT_ALIAS => (DEFAULT_BACKEND, serde_json::Value::Null),
             None => return Err(CacheError::UnknownAlias(alias.to_owned())),
         };
-        instances.insert(alias.to_owned(), Arc::clone(&cache));
+        let (options, instrumented) = instrument_switch(alias, options)?;
+        let cache = build_backend(alias, backend, options)?;
+        let built = if instrumented {
+            let layer = Instrumented::new(alias, backend, cache);
+            Built {
+                counters: Some(layer.counters()),
+                cache: Arc::new(layer),
+            }
+        } else {
+            Built {
+                cache,
+                counters: None,
+            }
+        };
+        let cache = Arc::clone(&built.cache);
+        instances.insert(alias.to_owned(), built);
         Ok(cache)
+    }
+
+    /// What the cache of `alias` has done since it was built (zeros before its first use):
+    /// hits, misses, errors, operations. `Unsupported` for an alias whose `OPTIONS` say
+    /// `instrument = false`, `UnknownAlias` for one the settings do not define.
+    ///
+    /// ```
+    /// use openviper_cache_core::{CacheManager, CacheSettings, CacheExt};
+    /// # use openviper_cache_memory as _;
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let manager = CacheManager::new(CacheSettings::from_toml_str(r#"
+    ///     [CACHES.quiet]
+    ///     BACKEND = "openviper.cache.InMemoryCache"
+    ///     OPTIONS = { instrument = false }
+    /// "#).unwrap());
+    /// assert_eq!(manager.stats("default").unwrap().operations, 0);
+    /// let cache = manager.get("default").unwrap();
+    /// assert_eq!(cache.get::<String>("k").await.unwrap(), None);
+    /// assert_eq!(manager.stats("default").unwrap().misses, 1);
+    /// manager.get("quiet").unwrap();
+    /// assert!(manager.stats("quiet").is_err());
+    /// # });
+    /// ```
+    pub fn stats(&self, alias: &str) -> Result<CacheStats> {
+        if let Some(built) = self
+            .instances
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(alias)
+        {
+            return match &built.counters {
+                Some(counters) => Ok(counters.snapshot()),
+                None => Err(CacheError::Unsupported {
+                    backend: format!("cache alias {alias:?} (OPTIONS.{INSTRUMENT_OPTION} = false)"),
+                    operation: "stats",
+                }),
+            };
+        }
+        if alias == DEFAULT_ALIAS || self.settings.alias(alias).is_some() {
+            return Ok(CacheStats::default());
+        }
+        Err(CacheError::UnknownAlias(alias.to_owned()))
     }
 
     /// Every alias that resolves, sorted; always includes `"default"`.
@@ -95,7 +181,7 @@ impl CacheManager {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
-            .map(|(alias, cache)| (alias.clone(), Arc::clone(cache)))
+            .map(|(alias, built)| (alias.clone(), Arc::clone(&built.cache)))
             .collect();
         let mut first_error = None;
         for (alias, cache) in built {

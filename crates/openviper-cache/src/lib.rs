@@ -103,3 +103,8 @@ static LINKED_BACKENDS: &[fn() -> &'static str] = &[
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/getting-started.md")]
 struct GettingStartedGuide;
+
+/// The code of docs/observability.md, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/observability.md")]
+struct ObservabilityGuide;

@@ -22,6 +22,10 @@ pub(crate) struct Cli {
     /// Print JSON instead of text or tables, for scripts.
     #[arg(long, global = true)]
     pub(crate) json: bool,
+    /// After the command, print the alias's counters in this run (hits, misses, errors,
+    /// operations) on stderr.
+    #[arg(long, global = true)]
+    pub(crate) stats: bool,
     #[command(subcommand)]
     pub(crate) command: Command,
 }

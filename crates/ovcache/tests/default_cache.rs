@@ -246,3 +246,18 @@ fn incr_takes_negative_deltas_and_completions_are_printed() {
         );
     }
 }
+
+#[test]
+fn stats_of_the_run_come_from_the_instrumentation_layer() {
+    let work = Workdir::new();
+    let out = support::Outcome::from(work.ovcache().args(["--stats", "check"]).output().unwrap())
+        .expect_code(0);
+    // check: a set, a get that hits, a delete.
+    assert!(
+        out.stderr.contains(
+            "stats of alias \"default\" in this run: 1 hits, 0 misses, 0 errors, 3 operations (hit ratio 100.0 %)"
+        ),
+        "{}",
+        out.stderr
+    );
+}

@@ -64,6 +64,9 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<(), CliError> {
         out,
     };
     let outcome = run(&ctx, cli.command).await;
+    if cli.stats {
+        print_stats(&ctx)?;
+    }
     let closed = ctx.manager.close_all().await;
     outcome?;
     closed.map_err(|e| ctx.fail(e))
@@ -95,4 +98,24 @@ async fn run(ctx: &Ctx, command: Command) -> Result<(), CliError> {
         Command::Bench { ops, rounds } => bench::bench(ctx, ops, rounds).await,
         Command::Backends | Command::Completions { .. } => Ok(()),
     }
+}
+
+/// The alias's counters of this run, from the instrumentation layer, on stderr.
+fn print_stats(ctx: &Ctx) -> Result<(), CliError> {
+    use std::io::Write;
+    let stats = ctx.manager.stats(&ctx.alias).map_err(|e| ctx.fail(e))?;
+    let ratio = stats.hit_ratio().map_or_else(
+        || "no reads".to_owned(),
+        |r| format!("hit ratio {:.1} %", r * 100.0),
+    );
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "stats of alias {:?} in this run: {} hits, {} misses, {} errors, {} operations ({ratio})",
+        ctx.alias,
+        stats.hits,
+        stats.misses,
+        stats.errors,
+        stats.operations
+    );
+    Ok(())
 }
