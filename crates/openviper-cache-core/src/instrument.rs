@@ -555,7 +555,9 @@ impl BaseCache for Instrumented {
     }
 
     fn read_now(&self, key: &str, reader: &mut dyn FnMut(&[u8])) -> Option<Result<bool>> {
-        // The in-process hit path: no span wanted, so a count, and a clock read 1 in 64.
+        // The in-process hit path: no span wanted, so a count, and a clock read 1 in 64. It is
+        // `finish` written out for one read: going through `finish` costs ~40 more
+        // instructions a get (callgrind), a third of the layer's cost here.
         if !tracing::level_enabled!(tracing::Level::DEBUG) {
             let started = Self::maybe_time();
             let answer = self.inner.read_now(key, reader)?;
