@@ -155,6 +155,7 @@ async fn child_writes_and_reads_checksummed_values() {
 /// Writes and reads the 100 shared keys for 3 s; every value carries its own checksum.
 async fn hammer(dir: PathBuf, writer: u8) -> u64 {
     let cache = Arc::new(cache_in(&dir, "shared:", |_| {}));
+    start_together(&dir).await;
     let deadline = Instant::now() + Duration::from_secs(3);
     let mut checked = 0u64;
     let mut round = 0u32;
@@ -499,25 +500,56 @@ async fn child_increments_the_shared_counter() {
 
 const INCREMENTS: i64 = 400;
 
-async fn increment(dir: PathBuf) {
+/// Waits until both processes have opened the cache, so their loops overlap as far as the
+/// OS lets them; correctness below never depends on how much they do.
+async fn start_together(dir: &Path) {
+    // Beside the cache's files, not among them.
+    let ready = dir.join("ready");
+    std::fs::create_dir_all(&ready).unwrap();
+    std::fs::write(ready.join(std::process::id().to_string()), b"").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if std::fs::read_dir(&ready).unwrap().count() >= 2 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the other process never started");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Increments the shared counter and races to `add` the shared keys; returns how many adds
+/// this process won.
+async fn increment(dir: PathBuf) -> usize {
     let cache = Arc::new(cache_in(&dir, "count:", |_| {}));
+    start_together(&dir).await;
     let tasks: Vec<_> = (0..4)
         .map(|t| {
             let cache = Arc::clone(&cache);
             tokio::spawn(async move {
+                let mut won = 0;
                 for i in 0..INCREMENTS / 4 {
                     cache.incr("n", 1).await.unwrap();
-                    cache
+                    if cache
                         .add(&format!("once:{t}:{i}"), &std::process::id(), None)
                         .await
-                        .unwrap();
+                        .unwrap()
+                    {
+                        won += 1;
+                    }
                 }
+                won
             })
         })
         .collect();
+    let mut won = 0;
     for task in tasks {
-        task.await.unwrap();
+        won += task.await.unwrap();
     }
+    cache
+        .set(&format!("won:{}", std::process::id()), &won, None)
+        .await
+        .unwrap();
+    won
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -534,7 +566,8 @@ async fn incr_and_add_are_atomic_across_two_processes() {
         .env("OV_FILE_COUNTER_DIR", &dir.0)
         .spawn()
         .unwrap();
-    increment(dir.0.clone()).await;
+    let child_pid = child.id();
+    let mine = increment(dir.0.clone()).await;
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success(), "the other process failed");
     let cache = cache_in(&dir.0, "count:", |_| {});
@@ -543,16 +576,29 @@ async fn incr_and_add_are_atomic_across_two_processes() {
         Some(2 * INCREMENTS),
         "increments were lost between the processes"
     );
-    // Each `once:` key was added by exactly one of the two processes, and holds its pid.
-    let pids: std::collections::HashSet<u32> = [std::process::id()].into_iter().collect();
-    let mut mine = 0;
-    for key in cache.keys("once:").await.unwrap() {
-        if pids.contains(&cache.get::<u32>(&key).await.unwrap().unwrap()) {
-            mine += 1;
-        }
-    }
-    assert!(
-        mine < INCREMENTS as usize,
-        "every add was won by one process: the other never raced"
+    // Every `once:` key was won by exactly one `add` of the two processes, and holds the
+    // winner's pid: the two processes' win counts add up to the number of keys, and match
+    // what the keys hold.
+    let theirs: usize = cache
+        .get(&format!("won:{child_pid}"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        mine + theirs,
+        INCREMENTS as usize,
+        "an add was won by both processes, or by neither"
     );
+    let mut held_by_me = 0;
+    let once = cache.keys("once:").await.unwrap();
+    assert_eq!(once.len(), INCREMENTS as usize);
+    for key in once {
+        let pid: u32 = cache.get(&key).await.unwrap().unwrap();
+        assert!(
+            pid == std::process::id() || pid == child_pid,
+            "{key} holds {pid}"
+        );
+        held_by_me += usize::from(pid == std::process::id());
+    }
+    assert_eq!(held_by_me, mine, "a key holds the pid of the add that lost");
 }
