@@ -79,6 +79,12 @@ fn counters_and_histograms_per_alias_backend_op_and_kind() {
         assert!(pages.get_bytes("not valid").await.is_err()); // invalid key
         let dead = manager.get("dead").unwrap();
         assert!(dead.get_bytes("k").await.is_err());
+        // The gauges are read at most once a second, on a timed operation (one in 64 on a
+        // thread): past the second, 64 operations on this thread publish them again.
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        for _ in 0..64 {
+            pages.has_key("a").await.unwrap();
+        }
     });
 
     let seen = seen(&snapshotter);
@@ -86,7 +92,11 @@ fn counters_and_histograms_per_alias_backend_op_and_kind() {
         ("alias", "pages"),
         ("backend", "openviper.cache.InMemoryCache"),
     ];
-    assert_eq!(counter(&seen, "openviper_cache_hits_total", &memory), 3);
+    // Three hits, then the 64 `has_key`s.
+    assert_eq!(
+        counter(&seen, "openviper_cache_hits_total", &memory),
+        3 + 64
+    );
     assert_eq!(counter(&seen, "openviper_cache_misses_total", &memory), 2);
     let op = |op: &'static str| {
         let mut pairs = memory.to_vec();
@@ -127,7 +137,7 @@ fn counters_and_histograms_per_alias_backend_op_and_kind() {
         "openviper.cache.RedisCache".to_owned()
     )));
 
-    // Latencies: one operation in 16 per thread is timed, each a duration in seconds.
+    // Latencies: one operation in 64 per thread is timed, each a duration in seconds.
     let timed: Vec<f64> = seen
         .iter()
         .filter(|((kind, name, labels), _)| {
@@ -143,13 +153,23 @@ fn counters_and_histograms_per_alias_backend_op_and_kind() {
     assert!(!timed.is_empty(), "no latency recorded");
     assert!(timed.iter().all(|s| *s >= 0.0 && *s < 5.0), "{timed:?}");
 
+    match seen.get(&(
+        MetricKind::Gauge,
+        "openviper_cache_entries".to_owned(),
+        labels(&memory),
+    )) {
+        Some(DebugValue::Gauge(entries)) => assert_eq!(entries.into_inner(), 2.0),
+        other => panic!("openviper_cache_entries: {other:?}"),
+    }
+
     // Nothing of a secret in any label.
     assert!(!format!("{:?}", seen.keys()).contains("hunter2"));
 
     let stats = manager.stats("pages").unwrap();
     assert_eq!(
         (stats.hits, stats.misses, stats.errors, stats.operations),
-        (3, 2, 1, 6)
+        (3 + 64, 2, 1, 6 + 64)
     );
+    assert_eq!(stats.gauges.entries, Some(2));
     assert_eq!(manager.stats("dead").unwrap().errors, 1);
 }

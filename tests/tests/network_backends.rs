@@ -88,6 +88,17 @@ async fn every_network_backend_is_reached_from_a_settings_file() {
         cache.clear().await.unwrap();
         assert!(!cache.has_key("greeting").await.unwrap(), "{alias}");
     }
+    // Each pool says how many connections it holds open, and none is held between operations.
+    for alias in ["redis", "dragonfly", "memcached", "postgres", "mysql"] {
+        let gauges = manager.stats(alias).unwrap().gauges;
+        assert!(
+            gauges.connections.is_some_and(|open| open >= 1),
+            "{alias}: {gauges:?}"
+        );
+        if alias != "redis" && alias != "dragonfly" {
+            assert_eq!(gauges.connections_in_use, Some(0), "{alias}: {gauges:?}");
+        }
+    }
     manager.close_all().await.unwrap();
     std::fs::remove_dir_all(&folder).unwrap();
 }

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use crate::capabilities::Capabilities;
 use crate::counter::{format_counter, next_counter};
 use crate::error::Result;
+use crate::gauges::Gauges;
 use crate::validation::{validate_cache_key, validate_cache_keys};
 
 /// The async cache API every backend implements, on raw bytes.
@@ -215,5 +216,22 @@ pub trait BaseCache: Send + Sync + std::fmt::Debug {
     /// Default: [`Capabilities::default`], the conservative answer.
     fn capabilities(&self) -> Capabilities {
         Capabilities::default()
+    }
+
+    /// What this cache can tell of its state now (entries, bytes, connections), for the
+    /// instrumentation layer's gauges. Called at most once a second per cache, off the
+    /// operation it follows: it may take a lock, never a round trip. Default: nothing known.
+    ///
+    /// ```
+    /// use openviper_cache_core::{BaseCache, CacheManager, CacheSettings};
+    /// # use openviper_cache_memory as _;
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let cache = CacheManager::new(CacheSettings::default()).get("default").unwrap();
+    /// cache.set_bytes("k", "value".into(), None).await.unwrap();
+    /// assert_eq!(cache.gauges().entries, Some(1));
+    /// # });
+    /// ```
+    fn gauges(&self) -> Gauges {
+        Gauges::default()
     }
 }

@@ -15,12 +15,13 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use metrics::{Counter, Histogram};
+use metrics::{Counter, Gauge, Histogram};
 use tracing::{Instrument, Span, field};
 
 use crate::cache::BaseCache;
 use crate::capabilities::Capabilities;
 use crate::error::{CacheError, Result};
+use crate::gauges::Gauges;
 
 /// What one cache has done since it was built: the answer of
 /// [`CacheManager::stats`](crate::CacheManager::stats).
@@ -51,9 +52,15 @@ pub struct CacheStats {
     pub errors: u64,
     /// Every operation, successful or not.
     pub operations: u64,
+    /// What the backend tells of its state now (entries, bytes, connections).
+    pub gauges: Gauges,
 }
 
 impl CacheStats {
+    pub(crate) fn with_gauges(self, gauges: Gauges) -> Self {
+        Self { gauges, ..self }
+    }
+
     /// `hits / (hits + misses)`, when there was a read.
     pub fn hit_ratio(&self) -> Option<f64> {
         let reads = self.hits + self.misses;
@@ -65,6 +72,9 @@ impl CacheStats {
 /// 35 ns each on a VM's clock) on every operation would cost an in-process hit a quarter of its
 /// time.
 const TIME_ONE_IN: u32 = 64;
+
+/// The gauges are read from the backend at most this often (per cache), on a timed operation.
+const GAUGES_EVERY: Duration = Duration::from_secs(1);
 
 /// Caches numbered as they are built: a thread finds its counts of a cache by this number.
 static NEXT_CACHE: AtomicUsize = AtomicUsize::new(0);
@@ -196,6 +206,7 @@ impl Counters {
             operations: (hits.wrapping_add(misses))
                 .wrapping_sub(sum(|c| &c.batch_keys))
                 .wrapping_add(sum(|c| &c.others)),
+            gauges: Gauges::default(),
         }
     }
 }
@@ -316,6 +327,10 @@ struct Metrics {
     misses: Counter,
     operations: [Counter; OPS.len()],
     seconds: [Histogram; OPS.len()],
+    entries: Gauge,
+    bytes: Gauge,
+    connections: Gauge,
+    connections_in_use: Gauge,
 }
 
 impl Metrics {
@@ -335,6 +350,24 @@ impl Metrics {
                 .map(|op| metrics::counter!("openviper_cache_operations_total", &labels(op))),
             seconds: OPS
                 .map(|op| metrics::histogram!("openviper_cache_operation_seconds", &labels(op))),
+            entries: metrics::gauge!("openviper_cache_entries", &pair),
+            bytes: metrics::gauge!("openviper_cache_bytes", &pair),
+            connections: metrics::gauge!("openviper_cache_pool_connections", &pair),
+            connections_in_use: metrics::gauge!("openviper_cache_pool_in_use", &pair),
+        }
+    }
+
+    /// Sets every gauge the backend knows a value of.
+    fn publish(&self, gauges: Gauges) {
+        for (gauge, value) in [
+            (&self.entries, gauges.entries),
+            (&self.bytes, gauges.bytes),
+            (&self.connections, gauges.connections),
+            (&self.connections_in_use, gauges.connections_in_use),
+        ] {
+            if let Some(value) = value {
+                gauge.set(value as f64);
+            }
         }
     }
 }
@@ -349,6 +382,9 @@ pub struct Instrumented {
     backend: String,
     counters: Arc<Counters>,
     metrics: Metrics,
+    built: Instant,
+    /// When, in milliseconds after `built`, the gauges are next read from the backend.
+    gauges_due_ms: AtomicU64,
 }
 
 impl std::fmt::Debug for Instrumented {
@@ -378,12 +414,44 @@ impl Instrumented {
             alias: alias.to_owned(),
             backend: backend.to_owned(),
             counters: Arc::new(Counters::new()),
+            built: Instant::now(),
+            gauges_due_ms: AtomicU64::new(0),
+        }
+    }
+
+    /// Publishes the backend's gauges when they are due, from the one thread that claims them:
+    /// `now` is a timed operation's start, so this costs no clock read of its own.
+    #[cold]
+    fn publish_gauges(&self, now: Instant) {
+        let at = u64::try_from(now.saturating_duration_since(self.built).as_millis())
+            .unwrap_or(u64::MAX);
+        let due = self.gauges_due_ms.load(Ordering::Relaxed);
+        let next = at.saturating_add(GAUGES_EVERY.as_millis() as u64);
+        if at < due
+            || self
+                .gauges_due_ms
+                .compare_exchange(due, next, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        self.metrics.publish(self.inner.gauges());
+    }
+
+    /// Records a timed operation's latency, and the gauges when they are due.
+    fn timed(&self, index: usize, started: Instant) {
+        self.metrics.seconds[index].record(started.elapsed().as_secs_f64());
+        if u64::try_from(started.saturating_duration_since(self.built).as_millis())
+            .unwrap_or(u64::MAX)
+            >= self.gauges_due_ms.load(Ordering::Relaxed)
+        {
+            self.publish_gauges(started);
         }
     }
 
     /// What this cache has done since it was built.
     pub fn stats(&self) -> CacheStats {
-        self.counters.snapshot()
+        self.counters.snapshot().with_gauges(self.inner.gauges())
     }
 
     pub(crate) fn counters(&self) -> Arc<Counters> {
@@ -444,7 +512,7 @@ impl Instrumented {
         let index = op as usize;
         self.metrics.operations[index].increment(1);
         if let Some(started) = started {
-            self.metrics.seconds[index].record(started.elapsed().as_secs_f64());
+            self.timed(index, started);
         }
         let (read, failed) = match result {
             Ok(value) => (reads(value), false),
@@ -564,7 +632,7 @@ impl BaseCache for Instrumented {
             let index = Op::Get as usize;
             self.metrics.operations[index].increment(1);
             if let Some(started) = started {
-                self.metrics.seconds[index].record(started.elapsed().as_secs_f64());
+                self.timed(index, started);
             }
             match &answer {
                 Ok(hit) => {
@@ -720,5 +788,9 @@ impl BaseCache for Instrumented {
 
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
+    }
+
+    fn gauges(&self) -> Gauges {
+        self.inner.gauges()
     }
 }

@@ -21,6 +21,7 @@ pub mod counter;
 mod depth;
 mod error;
 mod ext;
+mod gauges;
 pub mod instrument;
 pub mod key_prefix;
 mod lone_str;
@@ -40,6 +41,7 @@ pub use cache::BaseCache;
 pub use capabilities::{Capabilities, ClearScope};
 pub use error::{BoxError, CacheError, Result, Unavailable};
 pub use ext::CacheExt;
+pub use gauges::Gauges;
 pub use instrument::CacheStats;
 pub use manager::{
     CacheManager, DEFAULT_ALIAS, INSTRUMENT_OPTION, configure, get_cache, global_manager,

@@ -123,7 +123,7 @@ impl CacheManager {
     }
 
     /// What the cache of `alias` has done since it was built (zeros before its first use):
-    /// hits, misses, errors, operations. `Unsupported` for an alias whose `OPTIONS` say
+    /// hits, misses, errors, operations, and its [`Gauges`](crate::Gauges) now. `Unsupported` for an alias whose `OPTIONS` say
     /// `instrument = false`, `UnknownAlias` for one the settings do not define.
     ///
     /// ```
@@ -151,7 +151,7 @@ impl CacheManager {
             .get(alias)
         {
             return match &built.counters {
-                Some(counters) => Ok(counters.snapshot()),
+                Some(counters) => Ok(counters.snapshot().with_gauges(built.cache.gauges())),
                 None => Err(CacheError::Unsupported {
                     backend: format!("cache alias {alias:?} (OPTIONS.{INSTRUMENT_OPTION} = false)"),
                     operation: "stats",

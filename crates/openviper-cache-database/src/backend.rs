@@ -12,8 +12,8 @@ use openviper_cache_core::size::{check_value_size, refuse_oversized};
 use openviper_cache_core::ttl::{Expiry, Lifetime};
 use openviper_cache_core::validation::validate_cache_keys;
 use openviper_cache_core::{
-    BackendConfig, BaseCache, Bytes, CacheError, Capabilities, ClearScope, Result, async_trait,
-    validate_cache_key,
+    BackendConfig, BaseCache, Bytes, CacheError, Capabilities, ClearScope, Gauges, Result,
+    async_trait, validate_cache_key,
 };
 use tokio::sync::OnceCell;
 
@@ -498,6 +498,10 @@ impl BaseCache for DatabaseCache {
             None => openviper_cache_core::FOREVER,
             Some(ms) => Duration::from_millis(ms.max(0).unsigned_abs()),
         }))
+    }
+
+    fn gauges(&self) -> Gauges {
+        self.inner.store.gauges()
     }
 
     fn capabilities(&self) -> Capabilities {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use diesel::QueryResult;
 use diesel_async::pooled_connection::deadpool::PoolError;
 use openviper_cache_core::counter::{format_counter, next_counter};
-use openviper_cache_core::{CacheError, Result, async_trait};
+use openviper_cache_core::{CacheError, Gauges, Result, async_trait};
 
 use crate::errors::{Class, DbError, is_deadlock, to_cache_error};
 use crate::sql::{Bind, KeyRow, KeyValueRow, NumberRow, Server, Statements, Stmt, ValueRow};
@@ -62,6 +62,8 @@ pub(crate) trait Driver: Send + Sync + 'static {
     fn rollback(conn: &mut Self::Conn) -> impl Future<Output = QueryResult<()>> + Send;
     /// Closes the idle connections; the pool stays usable, so a later call reconnects.
     fn close(pool: &Self::Pool);
+    /// The connections open, and those checked out now.
+    fn in_use(pool: &Self::Pool) -> (usize, usize);
 }
 
 /// Implements [`Driver`] for a diesel-async connection type; the bodies are the same, the
@@ -113,6 +115,10 @@ macro_rules! diesel_driver {
             }
             fn close(pool: &Self::Pool) {
                 pool.retain(|_, _| false);
+            }
+            fn in_use(pool: &Self::Pool) -> (usize, usize) {
+                let status = pool.status();
+                (status.size, status.size.saturating_sub(status.available))
             }
         }
     };
@@ -587,5 +593,10 @@ impl<D: Driver> Store for ServerStore<D> {
     async fn close(&self) -> Result<()> {
         D::close(&self.pool);
         Ok(())
+    }
+
+    fn gauges(&self) -> Gauges {
+        let (open, in_use) = D::in_use(&self.pool);
+        Gauges::default().with_connections(open as u64, Some(in_use as u64))
     }
 }

@@ -2,7 +2,7 @@
 //! validates keys, applies the prefix and the TTL policy, and bounds every call by
 //! `timeout_ms`.
 
-use openviper_cache_core::{CacheError, Result, async_trait};
+use openviper_cache_core::{CacheError, Gauges, Result, async_trait};
 
 /// How many keys one batch statement carries at most.
 pub(crate) const BATCH: usize = 500;
@@ -64,4 +64,8 @@ pub(crate) trait Store: Send + Sync + 'static {
     async fn cull(&self) -> Result<u64>;
     /// Closes the connections.
     async fn close(&self) -> Result<()>;
+    /// The pool's connections, open and in use, where there is a pool.
+    fn gauges(&self) -> Gauges {
+        Gauges::default()
+    }
 }

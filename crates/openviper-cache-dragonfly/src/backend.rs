@@ -3,7 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use openviper_cache_core::{BackendConfig, BaseCache, Bytes, Capabilities, Result, async_trait};
+use openviper_cache_core::{
+    BackendConfig, BaseCache, Bytes, Capabilities, Gauges, Result, async_trait,
+};
 use openviper_cache_redis::{RedisCache, RedisOptions};
 
 /// The key prefix DragonflyCache uses when `key_prefix` is absent, so that its keys stay apart
@@ -110,5 +112,9 @@ impl BaseCache for DragonflyCache {
     }
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
+    }
+
+    fn gauges(&self) -> Gauges {
+        self.inner.gauges()
     }
 }

@@ -13,8 +13,8 @@ use openviper_cache_core::size::{check_value_size, refuse_oversized, remove_afte
 use openviper_cache_core::ttl::{Expiry, Lifetime};
 use openviper_cache_core::validation::validate_cache_keys;
 use openviper_cache_core::{
-    BackendConfig, BaseCache, Bytes, CacheError, Capabilities, ClearScope, Result, async_trait,
-    validate_cache_key,
+    BackendConfig, BaseCache, Bytes, CacheError, Capabilities, ClearScope, Gauges, Result,
+    async_trait, validate_cache_key,
 };
 
 use crate::errors::{breaks_connection, is_too_large, to_cache_error};
@@ -687,6 +687,20 @@ impl BaseCache for MemcachedCache {
             Some(secs) if secs >= 0 => Duration::from_secs(secs.unsigned_abs()),
             _ => openviper_cache_core::FOREVER,
         }))
+    }
+
+    /// Connections open to every server, and those an operation holds now.
+    fn gauges(&self) -> Gauges {
+        self.nodes
+            .iter()
+            .map(|node| {
+                let status = node.pool.status();
+                let open = status.size as u64;
+                Gauges::default()
+                    .with_connections(open, Some(open.saturating_sub(status.available as u64)))
+            })
+            .reduce(Gauges::plus)
+            .unwrap_or_default()
     }
 
     fn capabilities(&self) -> Capabilities {

@@ -12,7 +12,7 @@ use openviper_cache_core::size::{check_value_size, refuse_oversized};
 use openviper_cache_core::ttl::Lifetime;
 use openviper_cache_core::validation::validate_cache_keys;
 use openviper_cache_core::{
-    BackendConfig, BaseCache, Bytes, Capabilities, ClearScope, Result, async_trait,
+    BackendConfig, BaseCache, Bytes, Capabilities, ClearScope, Gauges, Result, async_trait,
     validate_cache_key,
 };
 
@@ -60,6 +60,8 @@ pub struct InMemoryCache {
     map: Shards,
     default_ttl: Duration,
     max_value_bytes: Option<usize>,
+    /// Whether entries weigh their bytes (`max_bytes`), not one each.
+    weighs_bytes: bool,
     created: Instant,
     /// Milliseconds after `created` of the last sweep.
     last_sweep_ms: AtomicU64,
@@ -101,6 +103,7 @@ impl InMemoryCache {
             map,
             default_ttl: options.ttl.unwrap_or(DEFAULT_TTL),
             max_value_bytes,
+            weighs_bytes: by_bytes,
             created: now(),
             last_sweep_ms: AtomicU64::new(0),
         }
@@ -127,7 +130,8 @@ impl InMemoryCache {
         self.map.len() == 0
     }
 
-    /// Key + value bytes now held.
+    /// The weight now held, which `max_bytes` or `max_entries` bounds: with `max_bytes`, key +
+    /// value bytes (each entry at least `max_bytes / max_entries`); without it, one per entry.
     pub fn weight(&self) -> u64 {
         self.map.weight()
     }
@@ -392,6 +396,16 @@ impl BaseCache for InMemoryCache {
         }
         validate_cache_key(key)?;
         Ok(None)
+    }
+
+    /// Entries held; bytes when `max_bytes` bounds the cache (the weight that bound counts).
+    fn gauges(&self) -> Gauges {
+        let gauges = Gauges::default().with_entries(self.len() as u64);
+        if self.weighs_bytes {
+            gauges.with_bytes(self.weight())
+        } else {
+            gauges
+        }
     }
 
     fn capabilities(&self) -> Capabilities {

@@ -462,3 +462,31 @@ async fn a_loader_that_loads_its_own_key_is_an_error_not_a_deadlock() {
     assert_eq!(total, 21);
     assert_eq!(cache.get::<u32>("part").await.unwrap(), Some(20));
 }
+
+#[tokio::test]
+async fn gauges_report_entries_and_with_max_bytes_the_bytes_held() {
+    let by_count = InMemoryCache::new(options(1_000, None));
+    by_count
+        .set_bytes("a", Bytes::from_static(b"12345"), None)
+        .await
+        .unwrap();
+    by_count
+        .set_bytes("bb", Bytes::from_static(b"1"), None)
+        .await
+        .unwrap();
+    let gauges = by_count.gauges();
+    assert_eq!((gauges.entries, gauges.bytes), (Some(2), None));
+    assert_eq!(
+        (gauges.connections, gauges.connections_in_use),
+        (None, None)
+    );
+
+    // max_entries 1000 over 1 MiB: an entry weighs at least 1049 bytes.
+    let by_bytes = InMemoryCache::new(options(1_000, Some(1 << 20)));
+    let value = Bytes::from(vec![7u8; 4_000]);
+    by_bytes.set_bytes("a", value.clone(), None).await.unwrap();
+    by_bytes.set_bytes("b", value, None).await.unwrap();
+    by_bytes.delete("a").await.unwrap();
+    let gauges = by_bytes.gauges();
+    assert_eq!((gauges.entries, gauges.bytes), (Some(1), Some(4_001)));
+}

@@ -15,8 +15,8 @@ use openviper_cache_core::size::{check_value_size, refuse_oversized};
 use openviper_cache_core::ttl::{Expiry, Lifetime};
 use openviper_cache_core::validation::validate_cache_keys;
 use openviper_cache_core::{
-    BackendConfig, BaseCache, Bytes, CacheError, Capabilities, ClearScope, Result, async_trait,
-    validate_cache_key,
+    BackendConfig, BaseCache, Bytes, CacheError, Capabilities, ClearScope, Gauges, Result,
+    async_trait, validate_cache_key,
 };
 
 use crate::client::build_pool;
@@ -482,6 +482,18 @@ impl BaseCache for RedisCache {
             ms if ms > 0 => Some(Duration::from_millis(ms.unsigned_abs())),
             _ => None,
         })
+    }
+
+    /// Connections open; none is "in use" on its own, as fred pipelines every command over
+    /// them.
+    fn gauges(&self) -> Gauges {
+        let open = self
+            .pool
+            .clients()
+            .iter()
+            .filter(|client| client.is_connected())
+            .count();
+        Gauges::default().with_connections(open as u64, None)
     }
 
     fn capabilities(&self) -> Capabilities {

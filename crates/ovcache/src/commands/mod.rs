@@ -108,9 +108,25 @@ fn print_stats(ctx: &Ctx) -> Result<(), CliError> {
         || "no reads".to_owned(),
         |r| format!("hit ratio {:.1} %", r * 100.0),
     );
+    let gauges = stats.gauges;
+    let known: Vec<String> = [
+        ("entries", gauges.entries),
+        ("bytes", gauges.bytes),
+        ("connections", gauges.connections),
+        ("in use", gauges.connections_in_use),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| Some(format!("{} {name}", value?)))
+    .collect();
+    let now = if known.is_empty() {
+        String::new()
+    } else {
+        format!("; now {}", known.join(", "))
+    };
     let _ = writeln!(
         std::io::stderr().lock(),
-        "stats of alias {:?} in this run: {} hits, {} misses, {} errors, {} operations ({ratio})",
+        "stats of alias {:?} in this run: {} hits, {} misses, {} errors, {} operations \
+         ({ratio}){now}",
         ctx.alias,
         stats.hits,
         stats.misses,
