@@ -108,6 +108,9 @@ pub(crate) enum Command {
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
         rounds: u64,
     },
+    /// The alias's counters in this process and what its backend says of itself now
+    /// (entries, bytes, connections open and in use), from the instrumentation layer.
+    Stats,
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
 }

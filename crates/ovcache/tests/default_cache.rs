@@ -238,6 +238,7 @@ fn incr_takes_negative_deltas_and_completions_are_printed() {
         "check",
         "conformance",
         "bench",
+        "stats",
         "completions",
     ] {
         assert!(
@@ -259,5 +260,28 @@ fn stats_of_the_run_come_from_the_instrumentation_layer() {
         ),
         "{}",
         out.stderr
+    );
+}
+
+#[test]
+fn stats_prints_the_counters_and_the_gauges_the_backend_knows() {
+    let work = Workdir::new();
+    let out = support::Outcome::from(work.ovcache().args(["--json", "stats"]).output().unwrap())
+        .expect_code(0);
+    assert_eq!(
+        out.json(),
+        serde_json::json!({
+            "alias": "default", "backend": "openviper.cache.InMemoryCache",
+            "hits": 0, "misses": 0, "errors": 0, "operations": 0, "hit_ratio": null,
+            "entries": 0, "bytes": null, "connections": null, "connections_in_use": null,
+        })
+    );
+    let table =
+        support::Outcome::from(work.ovcache().arg("stats").output().unwrap()).expect_code(0);
+    assert!(table.stdout.contains("entries\t0"), "{}", table.stdout);
+    assert!(
+        table.stdout.contains("connections\tunknown"),
+        "{}",
+        table.stdout
     );
 }

@@ -96,6 +96,7 @@ async fn run(ctx: &Ctx, command: Command) -> Result<(), CliError> {
             ttl_option,
         } => conformance::conformance(ctx, allow_flush, prefix_option, &ttl_option).await,
         Command::Bench { ops, rounds } => bench::bench(ctx, ops, rounds).await,
+        Command::Stats => info::stats(ctx),
         Command::Backends | Command::Completions { .. } => Ok(()),
     }
 }
@@ -108,16 +109,10 @@ fn print_stats(ctx: &Ctx) -> Result<(), CliError> {
         || "no reads".to_owned(),
         |r| format!("hit ratio {:.1} %", r * 100.0),
     );
-    let gauges = stats.gauges;
-    let known: Vec<String> = [
-        ("entries", gauges.entries),
-        ("bytes", gauges.bytes),
-        ("connections", gauges.connections),
-        ("in use", gauges.connections_in_use),
-    ]
-    .into_iter()
-    .filter_map(|(name, value)| Some(format!("{} {name}", value?)))
-    .collect();
+    let known: Vec<String> = info::gauge_values(&stats.gauges)
+        .into_iter()
+        .filter_map(|(name, value)| Some(format!("{} {name}", value?)))
+        .collect();
     let now = if known.is_empty() {
         String::new()
     } else {
