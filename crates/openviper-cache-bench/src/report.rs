@@ -12,6 +12,8 @@ pub(crate) struct Row {
     p50_us: f64,
     p99_us: f64,
     ratio: Option<f64>,
+    /// The lowest and highest of the rounds' paired ratios.
+    spread: Option<(f64, f64)>,
 }
 
 #[derive(Default)]
@@ -35,19 +37,23 @@ impl Table {
         let raw_runs = runs.iter().find(|(_, raw, _)| *raw).map(|(_, _, m)| m);
         // Paired: each round's ratio is taken between runs a moment apart, so that a slow phase
         // of the machine (they last seconds on a shared VM) skews one round, not the ratio.
-        let ratio_to_raw = |measurements: &[Measurement]| {
+        let paired_ratios = |measurements: &[Measurement]| -> Option<Vec<f64>> {
             raw_runs.map(|raw| {
-                median(
-                    measurements
-                        .iter()
-                        .zip(raw)
-                        .map(|(ours, raw)| ours.ops_per_sec() / raw.ops_per_sec())
-                        .collect(),
-                )
+                measurements
+                    .iter()
+                    .zip(raw)
+                    .map(|(ours, raw)| ours.ops_per_sec() / raw.ops_per_sec())
+                    .collect()
             })
         };
         for (client, raw, measurements) in &runs {
             let (ops, p50, p99) = summarize(measurements);
+            let ratios = paired_ratios(measurements).filter(|_| !*raw);
+            let spread = ratios.as_ref().and_then(|ratios| {
+                let low = ratios.iter().copied().reduce(f64::min)?;
+                let high = ratios.iter().copied().reduce(f64::max)?;
+                Some((low, high))
+            });
             self.rows.push(Row {
                 backend,
                 client,
@@ -55,11 +61,8 @@ impl Table {
                 ops_per_sec: ops,
                 p50_us: p50,
                 p99_us: p99,
-                ratio: if *raw {
-                    None
-                } else {
-                    ratio_to_raw(measurements)
-                },
+                ratio: ratios.map(median),
+                spread,
             });
         }
     }
@@ -76,14 +79,14 @@ impl Table {
     pub(crate) fn render(&self, args: &Args) -> String {
         let mut out = String::new();
         out.push_str(&format!(
-            "Workload: {KEYS} keys, {VALUE_BYTES}-byte values, 90 % get / 10 % set, prefilled; sequential = 1 task, concurrent = {TASKS} tasks on a 2-worker tokio runtime. ops/s is the median of {ROUNDS} interleaved rounds, ours/raw the median of the {ROUNDS} rounds' ratios; p50/p99 from every 8th operation of all rounds.{}\n\n",
+            "Workload: {KEYS} keys, {VALUE_BYTES}-byte values, 90 % get / 10 % set, prefilled; sequential = 1 task, concurrent = {TASKS} tasks on a 2-worker tokio runtime. ops/s is the median of {ROUNDS} interleaved rounds, ours/raw the median of the {ROUNDS} rounds' ratios, each taken between runs a moment apart, and spread the lowest and highest of them; p50/p99 from every 8th operation of all rounds.{}\n\n",
             if args.quick { " QUICK RUN (a tenth of the operations)." } else { "" }
         ));
-        out.push_str("| backend | client | mode | ops/s | p50 µs | p99 µs | ours/raw |\n");
-        out.push_str("|---|---|---|---:|---:|---:|---:|\n");
+        out.push_str("| backend | client | mode | ops/s | p50 µs | p99 µs | ours/raw | spread |\n");
+        out.push_str("|---|---|---|---:|---:|---:|---:|---:|\n");
         for row in &self.rows {
             out.push_str(&format!(
-                "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {} |\n",
+                "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {} | {} |\n",
                 row.backend,
                 row.client,
                 mode_name(row.mode),
@@ -92,6 +95,8 @@ impl Table {
                 row.p99_us,
                 row.ratio
                     .map_or_else(|| "raw".to_owned(), |r| format!("{r:.2}x")),
+                row.spread
+                    .map_or_else(String::new, |(low, high)| format!("{low:.2}–{high:.2}")),
             ));
         }
         for note in &self.notes {
