@@ -347,11 +347,21 @@ fn ttl_bind(ttl: TtlMs) -> Bind<'static> {
 impl<D: Driver> Store for ServerStore<D> {
     async fn prepare(&self, create: bool) -> Result<Option<usize>> {
         if create {
-            self.execute("create table", Stmt::once(&self.sql.create_table, &[]))
-                .await?;
-            if !self.sql.create_index.is_empty() {
-                self.execute("create table", Stmt::once(&self.sql.create_index, &[]))
-                    .await?;
+            for sql in [&self.sql.create_table, &self.sql.create_index] {
+                if sql.is_empty() {
+                    continue;
+                }
+                // Two sessions creating the same table at once can both pass PostgreSQL's
+                // `IF NOT EXISTS`, and the later one fails on the catalog's unique index
+                // (`pg_type_typname_nsp_index`); the table exists by then, so once more is a
+                // no-op. A real fault fails again, and that error is returned.
+                if self
+                    .execute("create table", Stmt::once(sql, &[]))
+                    .await
+                    .is_err()
+                {
+                    self.execute("create table", Stmt::once(sql, &[])).await?;
+                }
             }
         }
         self.execute("check table", Stmt::once(&self.sql.probe, &[]))
