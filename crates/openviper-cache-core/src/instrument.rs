@@ -419,33 +419,29 @@ impl Instrumented {
         }
     }
 
-    /// Publishes the backend's gauges when they are due, from the one thread that claims them:
-    /// `now` is a timed operation's start, so this costs no clock read of its own.
+    /// Publishes the backend's gauges, `at` milliseconds after `built`, from the one thread that
+    /// claims them.
     #[cold]
-    fn publish_gauges(&self, now: Instant) {
-        let at = u64::try_from(now.saturating_duration_since(self.built).as_millis())
-            .unwrap_or(u64::MAX);
-        let due = self.gauges_due_ms.load(Ordering::Relaxed);
+    fn publish_gauges(&self, due: u64, at: u64) {
         let next = at.saturating_add(GAUGES_EVERY.as_millis() as u64);
-        if at < due
-            || self
-                .gauges_due_ms
-                .compare_exchange(due, next, Ordering::Relaxed, Ordering::Relaxed)
-                .is_err()
+        if self
+            .gauges_due_ms
+            .compare_exchange(due, next, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
         {
-            return;
+            self.metrics.publish(self.inner.gauges());
         }
-        self.metrics.publish(self.inner.gauges());
     }
 
-    /// Records a timed operation's latency, and the gauges when they are due.
+    /// Records a timed operation's latency, and the gauges when they are due: `started` is the
+    /// operation's start, so the gauges cost no clock read of their own.
     fn timed(&self, index: usize, started: Instant) {
         self.metrics.seconds[index].record(started.elapsed().as_secs_f64());
-        if u64::try_from(started.saturating_duration_since(self.built).as_millis())
-            .unwrap_or(u64::MAX)
-            >= self.gauges_due_ms.load(Ordering::Relaxed)
-        {
-            self.publish_gauges(started);
+        let at = u64::try_from(started.saturating_duration_since(self.built).as_millis())
+            .unwrap_or(u64::MAX);
+        let due = self.gauges_due_ms.load(Ordering::Relaxed);
+        if at >= due {
+            self.publish_gauges(due, at);
         }
     }
 
