@@ -35,11 +35,16 @@ pub async fn within<T>(
 ) -> Result<T> {
     tokio::time::timeout(after, work)
         .await
-        .map_err(|_| CacheError::Timeout {
-            backend: backend.to_owned(),
-            operation,
-            after,
-        })
+        .map_err(|_| timed_out(backend, operation, after))
+}
+
+/// The error of `operation` on `backend` cut short after `after`.
+pub(crate) fn timed_out(backend: &str, operation: &'static str, after: Duration) -> CacheError {
+    CacheError::Timeout {
+        backend: backend.to_owned(),
+        operation,
+        after,
+    }
 }
 
 /// Why a caller got no connection.

@@ -18,6 +18,7 @@ mod capabilities;
 pub mod codec;
 pub mod connect;
 pub mod counter;
+pub mod deadline;
 mod depth;
 mod error;
 mod ext;

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_memcached::{AsciiProtocol, Error as McError, MetaProtocol, MetaValue, Status};
-use openviper_cache_core::connect::within;
 use openviper_cache_core::counter::{format_counter, next_counter};
+use openviper_cache_core::deadline::within_at;
 use openviper_cache_core::key_prefix::KeyPrefix;
 use openviper_cache_core::size::{check_value_size, refuse_oversized, remove_after_refusal};
 use openviper_cache_core::ttl::{Expiry, Lifetime};
@@ -16,6 +16,7 @@ use openviper_cache_core::{
     BackendConfig, BaseCache, Bytes, CacheError, Capabilities, ClearScope, Gauges, Result,
     async_trait, validate_cache_key,
 };
+use tokio::time::Instant;
 
 use crate::errors::{breaks_connection, is_too_large, to_cache_error};
 use crate::ketama::Ring;
@@ -220,21 +221,19 @@ impl MemcachedCache {
         Fut: Future<Output = (Connection, std::result::Result<T, McError>)>,
     {
         let node = &self.nodes[node];
-        let attempt = async {
-            let conn = node
-                .pool
-                .get()
-                .await
-                .map_err(|error| pool_error(&node.name, op, error))?;
-            let (conn, answer) = work(conn).await;
-            if let Err(error) = &answer
-                && breaks_connection(error)
-            {
-                drop(Connection::take(conn));
-            }
-            Ok(answer)
-        };
-        within(&node.name, op, self.timeout, attempt).await?
+        let at = Instant::now() + self.timeout;
+        let mut conn = within_at(&node.name, op, at, self.timeout, node.pool.get())
+            .await?
+            .map_err(|error| pool_error(&node.name, op, error))?;
+        let mut deadline = conn.lend_deadline();
+        let (mut conn, answer) = deadline
+            .run(&node.name, op, at, self.timeout, work(conn))
+            .await?;
+        match &answer {
+            Err(error) if breaks_connection(error) => drop(Connection::take(conn)),
+            _ => conn.return_deadline(deadline),
+        }
+        Ok(answer)
     }
 
     /// The error for a failed command on node `node`.

@@ -352,3 +352,44 @@ async fn unreachable_hosts_are_typed_temporary_errors_in_time() {
         }
     }
 }
+
+/// Each pooled connection keeps one timer for its commands; when the connection sits idle past
+/// its last deadline that timer fires with no command under way. The next commands must still
+/// get their whole `timeout_ms`, on every connection of the pool.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_idle_past_their_last_deadline_serve_the_next_commands() {
+    let Some(server) = support::shared_server() else {
+        return;
+    };
+    let cache = prefixed(
+        &server,
+        &unique("idle"),
+        serde_json::json!({ "timeout_ms": 200, "pool_size": 4 }),
+    );
+    for round in 0..3 {
+        let tasks: Vec<_> = (0..8)
+            .map(|n| {
+                let cache = std::sync::Arc::clone(&cache);
+                tokio::spawn(async move {
+                    let key = format!("k{n}");
+                    cache
+                        .set(&key, &format!("{round}:{n}"), None)
+                        .await
+                        .unwrap();
+                    cache.get::<String>(&key).await.unwrap()
+                })
+            })
+            .collect();
+        for (n, task) in tasks.into_iter().enumerate() {
+            assert_eq!(
+                task.await.unwrap().as_deref(),
+                Some(format!("{round}:{n}").as_str())
+            );
+        }
+        // Idle well past every connection's last deadline.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let keys: Vec<String> = (0..8).map(|n| format!("k{n}")).collect();
+    let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+    assert_eq!(cache.delete_many(&refs).await.unwrap(), 8);
+}
