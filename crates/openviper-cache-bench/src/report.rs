@@ -122,7 +122,11 @@ pub(crate) fn document(table: &str) -> String {
          Measured by `cargo xtask bench` (the crate `openviper-cache-bench`, release build), which\n\
          starts the servers, runs every backend and, in the same run, the raw client beneath it on\n\
          the same server and keys, and rewrites this file. Figures are from one run on the machine\n\
-         below; rerun it on yours before relying on them.\n\n\
+         below; rerun it on yours before relying on them. Analyses measured by hand beside it\n\
+         live with what they measure: the instrumentation layer's cost in instructions in\n\
+         [observability.md](observability.md#cost), `ovcache bench` beside this bench in\n\
+         [cli.md](cli.md#bench---ops-n---rounds-n), each backend's costs in its page under\n\
+         [backends/](backends/).\n\n\
          Machine: {}\n\n\
          {table}",
         machine()
