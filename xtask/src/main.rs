@@ -3,8 +3,8 @@
 //! - `services up | down | status`: the real servers the tests use, on loopback.
 //! - `test`: services up, `cargo test --workspace --all-features` with
 //!   `OPENVIPER_REQUIRE_SERVICES=1`, then down (only what this run started).
-//! - `bench [--quick] [--only memory|redis|memcached|file|database]`: the side-by-side benchmark; a full run
-//!   writes docs/performance.md.
+//! - `bench [--quick] [--only memory|redis|memcached|file|database]`: the side-by-side benchmark (the release
+//!   `ovcache` built first, run beside some rows); a full run writes docs/performance.md.
 //! - `lint`: fmt check, clippy `-D warnings`, `cargo deny check licenses bans sources`.
 //! - `ci`: lint, then test.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -161,6 +161,10 @@ fn count_before(text: &str, word: &str) -> u64 {
 }
 
 fn bench(extra: &[&str]) -> Result {
+    // The bench sets `ovcache bench` beside its rows: the release binary, built first.
+    run(cargo().args(["build", "--release", "-p", "ovcache"]))?;
+    let target_dir =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
     let started = services::up()?;
     let mut command = cargo();
     command
@@ -168,6 +172,10 @@ fn bench(extra: &[&str]) -> Result {
         .arg("--out")
         .arg(root().join("docs/performance.md"))
         .args(extra)
+        .env(
+            "OPENVIPER_BENCH_OVCACHE",
+            target_dir.join("release").join("ovcache"),
+        )
         .envs(started.env.iter().map(|(k, v)| (k, v)));
     let outcome = run(&mut command);
     let stopped = services::down(&started.ours);

@@ -4,6 +4,7 @@
 //! `--quick` runs a tenth of the operations (a smoke run; its figures are not for the docs).
 #![allow(clippy::print_stdout, clippy::print_stderr, missing_docs)]
 
+mod beside;
 mod database;
 mod file;
 mod memcached;
@@ -292,6 +293,9 @@ async fn bench_memory(table: &mut Table, ops: u64) -> Result<(), String> {
             moka
         ]
     );
+    let options = serde_json::json!({});
+    let row = ("memory", TYPED_CLIENT);
+    beside::run(table, row, "openviper.cache.InMemoryCache", &options, ops)?;
     let mut layer = Vec::new();
     for (mode, name) in [
         ((false, Mix::GetSet), "sequential"),
@@ -347,9 +351,14 @@ const COPY_FLOOR_CLIENT: &str = "quick_cache 0.7 holding Bytes + copy to a Vec (
 /// Pool size of every Redis client in the comparison.
 const REDIS_POOL: usize = 4;
 
+/// The options of every RedisCache and DragonflyCache of the bench.
+fn redis_options(url: &str, key_prefix: &str) -> serde_json::Value {
+    serde_json::json!({ "url": url, "pool_size": REDIS_POOL, "key_prefix": key_prefix, "timeout_ms": 5_000 })
+}
+
 async fn bench_redis(table: &mut Table, url: &str, ops: u64) -> Result<(), String> {
     let value = Bytes::from(value().as_bytes().to_vec());
-    let options = |prefix: &str| serde_json::json!({ "url": url, "pool_size": REDIS_POOL, "key_prefix": prefix, "timeout_ms": 5_000 });
+    let options = |prefix: &str| redis_options(url, prefix);
     let redis =
         openviper_cache::build_backend("bench", "openviper.cache.RedisCache", options("bench:ov:"))
             .map_err(|e| e.to_string())?;
@@ -390,6 +399,9 @@ async fn bench_redis(table: &mut Table, url: &str, ops: u64) -> Result<(), Strin
     };
     let modes = [(false, Mix::GetSet), (true, Mix::GetSet)];
     group!(table, "redis", ops, modes, [raw, raw_t, ours, df]);
+    let options = options("bench:ovcli:");
+    let row = ("redis", "RedisCache get/set::<String>");
+    beside::run(table, row, "openviper.cache.RedisCache", &options, ops)?;
     redis.clear().await.map_err(|e| e.to_string())?;
     dragonfly.clear().await.map_err(|e| e.to_string())?;
     table.notes.push(format!(
@@ -415,11 +427,15 @@ fn redis_version() -> String {
 /// Pool size of every memcached client in the comparison.
 const MEMCACHED_POOL: usize = 8;
 
+fn memcached_options(server: &str, key_prefix: &str) -> serde_json::Value {
+    serde_json::json!({ "servers": [server], "pool_size": MEMCACHED_POOL, "key_prefix": key_prefix, "timeout_ms": 5_000 })
+}
+
 async fn bench_memcached(table: &mut Table, server: &str, ops: u64) -> Result<(), String> {
     let ours = openviper_cache::build_backend(
         "bench",
         "openviper.cache.MemcachedCache",
-        serde_json::json!({ "servers": [server], "pool_size": MEMCACHED_POOL, "key_prefix": "bench:ov:", "timeout_ms": 5_000 }),
+        memcached_options(server, "bench:ov:"),
     )
     .map_err(|e| e.to_string())?;
     let value = value();
@@ -450,6 +466,10 @@ async fn bench_memcached(table: &mut Table, server: &str, ops: u64) -> Result<()
     };
     let modes = [(false, Mix::GetSet), (true, Mix::GetSet)];
     group!(table, "memcached", ops, modes, [raw, ours_entry, pinging]);
+    let options = memcached_options(server, "bench:ovcli:");
+    let name = "openviper.cache.MemcachedCache";
+    let row = ("memcached", "MemcachedCache get/set::<String>");
+    beside::run(table, row, name, &options, ops)?;
     ours.clear().await.map_err(|e| e.to_string())?;
     table.notes.push(format!(
         "Memcached: memcached {} on loopback, pool_size {MEMCACHED_POOL} for every client, {ops} operations per run.",
@@ -472,17 +492,25 @@ fn memcached_version() -> String {
         .unwrap_or_else(|| "(version unknown)".into())
 }
 
-async fn bench_file(table: &mut Table, ops: u64) -> Result<(), String> {
-    // The target folder, on the disk the project builds on (not a tmpfs /tmp).
-    let dir = std::env::current_dir()
+/// The folder of the file rows: on the disk the project builds on (not a tmpfs /tmp).
+fn file_bench_dir() -> Result<PathBuf, String> {
+    Ok(std::env::current_dir()
         .map_err(|e| e.to_string())?
         .join("target")
-        .join("bench-file");
+        .join("bench-file"))
+}
+
+fn file_options(dir: &std::path::Path) -> serde_json::Value {
+    serde_json::json!({ "cache_dir": dir, "max_entries": 1_000_000 })
+}
+
+async fn bench_file(table: &mut Table, ops: u64) -> Result<(), String> {
+    let dir = file_bench_dir()?;
     let _ = std::fs::remove_dir_all(&dir);
     let ours = openviper_cache::build_backend(
         "bench",
         "openviper.cache.FileCache",
-        serde_json::json!({ "cache_dir": dir.join("ours"), "max_entries": 1_000_000 }),
+        file_options(&dir.join("ours")),
     )
     .map_err(|e| e.to_string())?;
     let value = value();
@@ -498,6 +526,9 @@ async fn bench_file(table: &mut Table, ops: u64) -> Result<(), String> {
     };
     let modes = [(false, Mix::GetSet), (true, Mix::GetSet)];
     group!(table, "file", ops, modes, [raw, ours_entry]);
+    let options = file_options(&dir.join("ovcache"));
+    let row = ("file", "FileCache get/set::<String>");
+    beside::run(table, row, "openviper.cache.FileCache", &options, ops)?;
     let _ = std::fs::remove_dir_all(&dir);
     table.notes.push(format!(
         "File: {} on the build disk (target/bench-file), {ops} operations per run; FileCache runs at most 8 file operations at once.",

@@ -1,5 +1,6 @@
 //! The table `cargo xtask bench` prints and writes to docs/performance.md.
 
+use crate::beside::Beside;
 use crate::{Args, ROUNDS};
 use openviper_cache_workload::{KEYS, Measurement, Mix, Summary, TASKS, VALUE_BYTES, median};
 
@@ -20,6 +21,8 @@ pub(crate) struct Row {
 pub(crate) struct Table {
     rows: Vec<Row>,
     pub(crate) notes: Vec<String>,
+    /// `ovcache bench` beside some rows.
+    pub(crate) beside: Vec<Beside>,
 }
 
 impl Table {
@@ -75,6 +78,14 @@ impl Table {
             .and_then(|row| row.ratio)
     }
 
+    /// The median ops/s and the p50 (µs) of `client` in `mode`, once its group is added.
+    pub(crate) fn summary(&self, client: &str, mode: (bool, Mix)) -> Option<(f64, f64)> {
+        self.rows
+            .iter()
+            .find(|row| row.client == client && row.mode == mode)
+            .map(|row| (row.ops_per_sec, row.p50_us))
+    }
+
     /// The markdown table and notes.
     pub(crate) fn render(&self, args: &Args) -> String {
         let mut out = String::new();
@@ -99,6 +110,23 @@ impl Table {
                     .map_or_else(String::new, |(low, high)| format!("{low:.2}–{high:.2}")),
             ));
         }
+        if !self.beside.is_empty() {
+            out.push_str(&format!(
+                "\n`ovcache bench` beside the rows above: the release binary, `ovcache --json bench --ops N --rounds {ROUNDS}`, run right after the row's group on an alias with the row's backend and options (the same workload code; the alias built by the manager, instrumentation layer on). Sequentially a network row's figure is bimodal on a VM: a p50 near 8 µs means the client's and the server's threads shared a CPU, near 60 µs that each wake-up crossed CPUs (see docs/cli.md); compare rows whose p50 agree:\n\n"
+            ));
+            out.push_str("| backend | bench row | mode | bench ops/s | bench p50 µs | ovcache ops/s | ovcache p50 µs | ovcache/bench |\n");
+            out.push_str("|---|---|---|---:|---:|---:|---:|---:|\n");
+            for row in &self.beside {
+                let ((bench, bench_p50), (ovcache, ovcache_p50)) = (row.bench, row.ovcache);
+                out.push_str(&format!(
+                    "| {} | {} | {} | {bench:.0} | {bench_p50:.2} | {ovcache:.0} | {ovcache_p50:.2} | {:.2}x |\n",
+                    row.backend,
+                    row.client,
+                    mode_name(row.mode),
+                    ovcache / bench,
+                ));
+            }
+        }
         for note in &self.notes {
             out.push_str(&format!("\n{note}\n"));
         }
@@ -121,12 +149,13 @@ pub(crate) fn document(table: &str) -> String {
         "# Performance\n\n\
          Measured by `cargo xtask bench` (the crate `openviper-cache-bench`, release build), which\n\
          starts the servers, runs every backend and, in the same run, the raw client beneath it on\n\
-         the same server and keys, and rewrites this file. Figures are from one run on the machine\n\
-         below; rerun it on yours before relying on them. Analyses measured by hand beside it\n\
-         live with what they measure: the instrumentation layer's cost in instructions in\n\
-         [observability.md](observability.md#cost), `ovcache bench` beside this bench in\n\
-         [cli.md](cli.md#bench---ops-n---rounds-n), each backend's costs in its page under\n\
-         [backends/](backends/).\n\n\
+         the same server and keys, then `ovcache bench` beside some rows (the second table), and\n\
+         rewrites this file. Figures are from one run on the machine below; rerun it on yours\n\
+         before relying on them. Analyses measured by hand beside it live with what they\n\
+         measure: the instrumentation layer's cost in instructions in\n\
+         [observability.md](observability.md#cost), `ovcache bench` and the CPU placement of a\n\
+         sequential round trip in [cli.md](cli.md#bench---ops-n---rounds-n), each backend's costs\n\
+         in its page under [backends/](backends/).\n\n\
          Machine: {}\n\n\
          {table}",
         machine()
