@@ -4,12 +4,14 @@
 //! - `test`: services up, `cargo test --workspace --all-features` with
 //!   `OPENVIPER_REQUIRE_SERVICES=1`, then down (only what this run started).
 //! - `bench [--quick] [--only memory|redis|memcached|file|database]`: the side-by-side benchmark (the release
-//!   `ovcache` built first, run beside some rows); a full run writes docs/performance.md.
+//!   `ovcache` built first, run beside some rows; the servers on the last CPU, the bench on the
+//!   others, see `placement`); a full run writes docs/performance.md.
 //! - `lint`: fmt check, clippy `-D warnings`, `cargo deny check licenses bans sources`.
 //! - `ci`: lint, then test.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod databases;
+mod placement;
 mod services;
 
 use std::path::{Path, PathBuf};
@@ -183,7 +185,14 @@ fn bench(extra: &[&str]) -> Result {
         .args(extra)
         .env("OPENVIPER_BENCH_OVCACHE", release.join("ovcache"))
         .envs(started.env.iter().map(|(k, v)| (k, v)));
+    let apart = placement::servers_apart();
+    if let Some(apart) = &apart {
+        command.env(placement::CLIENT_CPUS_ENV, &apart.client_cpus);
+    }
     let outcome = run(&mut command);
+    if let Some(apart) = &apart {
+        apart.give_back();
+    }
     let stopped = services::down(&started.ours);
     outcome.and(stopped)
 }

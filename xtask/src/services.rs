@@ -160,9 +160,9 @@ pub(crate) fn down(ours: &[PathBuf]) -> Result {
     }
 }
 
-/// Stops every server a `services up` started.
-pub(crate) fn down_all() -> Result {
-    let all: Vec<PathBuf> = [REDIS_PORT, REDIS_TLS_PORT, SENTINEL_PORT]
+/// The pid files of every server a `services up` runs, whoever started it.
+pub(crate) fn all_pid_files() -> Vec<PathBuf> {
+    [REDIS_PORT, REDIS_TLS_PORT, SENTINEL_PORT]
         .into_iter()
         .chain(CLUSTER_PORTS)
         .map(pid_file)
@@ -172,7 +172,12 @@ pub(crate) fn down_all() -> Result {
             crate::databases::mariadb_pid_file(),
         ])
         .filter(|p| p.exists())
-        .collect();
+        .collect()
+}
+
+/// Stops every server a `services up` started.
+pub(crate) fn down_all() -> Result {
+    let all = all_pid_files();
     down(&all)?;
     println!("services down: stopped {} server(s)", all.len());
     Ok(())

@@ -9,6 +9,7 @@ mod database;
 mod file;
 mod memcached;
 mod memory;
+mod placement;
 mod redis;
 mod report;
 
@@ -103,6 +104,10 @@ fn run() -> Result<(), String> {
         ));
         let memory_ops = standard_ops(true) / scale;
         runtime.block_on(bench_memory(&mut table, memory_ops))?;
+    }
+
+    if BACKENDS.iter().any(|&b| b != "memory" && args.runs(b)) {
+        placement::keep_to_client_cpus(&mut table)?;
     }
 
     match std::env::var("OPENVIPER_TEST_REDIS_URL") {

@@ -112,7 +112,7 @@ impl Table {
         }
         if !self.beside.is_empty() {
             out.push_str(&format!(
-                "\n`ovcache bench` beside the rows above: the release binary, `ovcache --json bench --ops N --rounds {ROUNDS}`, run right after the row's group on an alias with the row's backend and options (the same workload code; the alias built by the manager, instrumentation layer on). Sequentially a network row's figure is bimodal on a VM: a p50 near 8 µs means the client's and the server's threads shared a CPU, near 60 µs that each wake-up crossed CPUs (see docs/cli.md); compare rows whose p50 agree:\n\n"
+                "\n`ovcache bench` beside the rows above: the release binary, `ovcache --json bench --ops N --rounds {ROUNDS}`, run right after the row's group on an alias with the row's backend and options (the same workload code; the alias built by the manager, instrumentation layer on). It inherits the bench's CPUs (the placement note below): unpinned, a sequential network figure is bimodal on a VM, a p50 near 8 µs when the client's and the server's threads shared a CPU and near 60 µs when each wake-up crossed CPUs (see docs/cli.md), so compare rows whose p50 agree:\n\n"
             ));
             out.push_str("| backend | bench row | mode | bench ops/s | bench p50 µs | ovcache ops/s | ovcache p50 µs | ovcache/bench |\n");
             out.push_str("|---|---|---|---:|---:|---:|---:|---:|\n");
@@ -163,15 +163,19 @@ pub(crate) fn document(table: &str) -> String {
 }
 
 fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find_map(|l| l.strip_prefix("model name"))
-                .map(|rest| rest.trim_start_matches([' ', '\t', ':']).to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map_or_else(
+            || "unknown CPU".to_owned(),
+            |rest| rest.trim_start_matches([' ', '\t', ':']).to_owned(),
+        );
+    // The machine's, not this process's: the bench has pinned itself by now (`placement`).
+    let cores = cpuinfo
+        .lines()
+        .filter(|l| l.starts_with("processor"))
+        .count();
     let rustc = std::process::Command::new("rustc")
         .arg("--version")
         .output()
