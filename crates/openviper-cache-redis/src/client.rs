@@ -74,17 +74,22 @@ pub(crate) fn build_pool(options: &RedisOptions) -> Result<Pool, String> {
     let timeout = Duration::from_millis(options.timeout_ms);
     let connect_timeout = Duration::from_millis(options.connect_timeout_ms);
     // Commands are timed by RedisCache itself (fred's `default_command_timeout` stays off: it
-    // cost ~40 % of the throughput under load). A connection whose replies stop for twice the
-    // timeout is closed and reconnected, so a hung server does not pile up commands.
+    // cost ~40 % of the throughput under load). A standalone or Sentinel connection that stops
+    // answering is found by RedisCache's probe after a timeout; fred's `unresponsive` check
+    // (a timer per turn of each connection's loop, ~8 % at 64 tasks) watches only a cluster,
+    // whose connections to each node the probe does not reach one by one.
+    let clustered = config.server.is_clustered();
     let unresponsive = timeout.saturating_mul(2).max(Duration::from_millis(100));
     Builder::from_config(config)
         .with_connection_config(|conn| {
             conn.connection_timeout = connect_timeout;
             conn.internal_command_timeout = connect_timeout;
-            conn.unresponsive = UnresponsiveConfig {
-                max_timeout: Some(unresponsive),
-                interval: (unresponsive / 4).max(Duration::from_millis(10)),
-            };
+            if clustered {
+                conn.unresponsive = UnresponsiveConfig {
+                    max_timeout: Some(unresponsive),
+                    interval: (unresponsive / 4).max(Duration::from_millis(10)),
+                };
+            }
             // A command in flight when its connection dies is not written again: an `incr` must
             // never be applied twice.
             conn.max_command_attempts = 1;

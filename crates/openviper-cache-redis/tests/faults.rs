@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use fred::prelude::ClientLike;
+use fred::types::CustomCommand;
 use openviper_cache_core::{BaseCache, CacheError, CacheExt, build_backend};
 use openviper_cache_redis::{BACKEND_NAME, RedisCache, RedisOptions};
 
@@ -319,6 +321,56 @@ async fn after_an_idle_spell_commands_to_a_hung_server_are_still_bounded() {
     }
     server.signal("-CONT");
     serves_again(&cache, "idle:0").await;
+}
+
+/// A connection that stopped answering (its server hung past `timeout_ms`) is replaced, not
+/// kept: once the server thaws, every client of the pool is on a new connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_that_stop_answering_are_replaced_after_a_timeout() {
+    let Some(server) = support::own_redis(&[]) else {
+        return;
+    };
+    let timeout_ms = 300;
+    let cache = cache_for(support::url(&server), timeout_ms);
+    cache.set("k", "before", None).await.unwrap();
+    let before = connection_ids(&cache)
+        .await
+        .expect("the pool's connection ids");
+    assert_eq!(before.len(), 4, "{before:?}");
+    server.signal("-STOP");
+    let hung = cache.get::<String>("k").await;
+    assert!(matches!(hung, Err(CacheError::Timeout { .. })), "{hung:?}");
+    // Time for the probe: a ping within timeout_ms, then a reconnection.
+    tokio::time::sleep(Duration::from_millis(3 * timeout_ms)).await;
+    server.signal("-CONT");
+    serves_again(&cache, "k").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(after) = connection_ids(&cache).await {
+            let kept: Vec<_> = before.iter().filter(|id| after.contains(id)).collect();
+            if kept.is_empty() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "connections {kept:?} of {before:?} were kept after they stopped answering"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The server's `CLIENT ID` of each client in `cache`'s pool; `None` while one reconnects.
+async fn connection_ids(cache: &RedisCache) -> Option<Vec<i64>> {
+    let mut ids = Vec::new();
+    for client in cache.fred_pool().clients() {
+        let id = client
+            .custom(CustomCommand::new_static("CLIENT", None, false), vec!["ID"])
+            .await
+            .ok()?;
+        ids.push(id);
+    }
+    Some(ids)
 }
 
 /// Waits (at most 15 s) until `cache` stores `key` again after its server thawed, and reads it back.
