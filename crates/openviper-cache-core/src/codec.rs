@@ -15,7 +15,7 @@ use serde::de::value::{I64Deserializer, U64Deserializer};
 use serde::{Serialize, ser};
 
 use crate::error::{BoxError, CacheError, Result};
-use crate::lone_str::{LoneStr, lone_str};
+use crate::lone_str::{LoneStr, encode_lone_str, lone_str};
 
 /// The two bytes that start a MessagePack-encoded value: 0xC1 (never valid MessagePack) and
 /// format version 1 (MessagePack with field names).
@@ -31,11 +31,15 @@ pub const MSGPACK_MARKER: [u8; 2] = [0xC1, 0x01];
 /// assert!(encode("k", "42").unwrap().starts_with(&MSGPACK_MARKER));
 /// ```
 pub fn encode<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<Bytes> {
-    if let Ok(int) = value.serialize(IntegerProbe) {
-        return Ok(Bytes::from(match int {
-            Integer::Signed(i) => itoa::Buffer::new().format(i).as_bytes().to_vec(),
-            Integer::Unsigned(u) => itoa::Buffer::new().format(u).as_bytes().to_vec(),
-        }));
+    match value.serialize(ScalarProbe) {
+        Ok(Scalar::Integer(Integer::Signed(i))) => {
+            return Ok(Bytes::from(itoa::Buffer::new().format(i).as_bytes().to_vec()));
+        }
+        Ok(Scalar::Integer(Integer::Unsigned(u))) => {
+            return Ok(Bytes::from(itoa::Buffer::new().format(u).as_bytes().to_vec()));
+        }
+        Ok(Scalar::Text(stored)) => return Ok(stored),
+        Err(NotAScalar) => {}
     }
     // Most cached values are small: one allocation of this size usually holds them.
     let mut out = Vec::with_capacity(256);
@@ -132,69 +136,79 @@ fn parse_integer(bytes: &[u8]) -> Option<Integer> {
     }
 }
 
-/// A serializer that succeeds only for a bare integer, so that [`encode`] can tell integers
-/// apart without knowing `T`. Every other shape fails on its first call, which costs nothing.
-struct IntegerProbe;
+/// What [`ScalarProbe`] found: a bare integer, or a lone string already in the stored form.
+enum Scalar {
+    Integer(Integer),
+    Text(Bytes),
+}
+
+/// A serializer that succeeds only for a bare integer or a lone string, so that [`encode`] can
+/// take their fast paths without knowing `T`. Every other shape fails on its first call, which
+/// costs nothing.
+struct ScalarProbe;
 
 #[derive(Debug)]
-struct NotAnInteger;
+struct NotAScalar;
 
-impl std::fmt::Display for NotAnInteger {
+impl std::fmt::Display for NotAScalar {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("not an integer")
+        f.write_str("not an integer or a string")
     }
 }
-impl std::error::Error for NotAnInteger {}
-impl ser::Error for NotAnInteger {
+impl std::error::Error for NotAScalar {}
+impl ser::Error for NotAScalar {
     fn custom<T: std::fmt::Display>(_: T) -> Self {
-        NotAnInteger
+        NotAScalar
     }
 }
 
 macro_rules! reject {
     ($($name:ident($($arg:ty),*) $(-> $ret:ty)?;)*) => {$(
-        fn $name(self, $(_: $arg),*) -> std::result::Result<reject!(@ret $($ret)?), NotAnInteger> {
-            Err(NotAnInteger)
+        fn $name(self, $(_: $arg),*) -> std::result::Result<reject!(@ret $($ret)?), NotAScalar> {
+            Err(NotAScalar)
         }
     )*};
-    (@ret) => { Integer };
+    (@ret) => { Scalar };
     (@ret $ret:ty) => { $ret };
 }
 
-impl ser::Serializer for IntegerProbe {
-    type Ok = Integer;
-    type Error = NotAnInteger;
-    type SerializeSeq = ser::Impossible<Integer, NotAnInteger>;
-    type SerializeTuple = ser::Impossible<Integer, NotAnInteger>;
-    type SerializeTupleStruct = ser::Impossible<Integer, NotAnInteger>;
-    type SerializeTupleVariant = ser::Impossible<Integer, NotAnInteger>;
-    type SerializeMap = ser::Impossible<Integer, NotAnInteger>;
-    type SerializeStruct = ser::Impossible<Integer, NotAnInteger>;
-    type SerializeStructVariant = ser::Impossible<Integer, NotAnInteger>;
+impl ser::Serializer for ScalarProbe {
+    type Ok = Scalar;
+    type Error = NotAScalar;
+    type SerializeSeq = ser::Impossible<Scalar, NotAScalar>;
+    type SerializeTuple = ser::Impossible<Scalar, NotAScalar>;
+    type SerializeTupleStruct = ser::Impossible<Scalar, NotAScalar>;
+    type SerializeTupleVariant = ser::Impossible<Scalar, NotAScalar>;
+    type SerializeMap = ser::Impossible<Scalar, NotAScalar>;
+    type SerializeStruct = ser::Impossible<Scalar, NotAScalar>;
+    type SerializeStructVariant = ser::Impossible<Scalar, NotAScalar>;
 
-    fn serialize_i8(self, v: i8) -> std::result::Result<Integer, NotAnInteger> {
-        Ok(Integer::Signed(v.into()))
+    fn serialize_i8(self, v: i8) -> std::result::Result<Scalar, NotAScalar> {
+        Ok(Scalar::Integer(Integer::Signed(v.into())))
     }
-    fn serialize_i16(self, v: i16) -> std::result::Result<Integer, NotAnInteger> {
-        Ok(Integer::Signed(v.into()))
+    fn serialize_i16(self, v: i16) -> std::result::Result<Scalar, NotAScalar> {
+        Ok(Scalar::Integer(Integer::Signed(v.into())))
     }
-    fn serialize_i32(self, v: i32) -> std::result::Result<Integer, NotAnInteger> {
-        Ok(Integer::Signed(v.into()))
+    fn serialize_i32(self, v: i32) -> std::result::Result<Scalar, NotAScalar> {
+        Ok(Scalar::Integer(Integer::Signed(v.into())))
     }
-    fn serialize_i64(self, v: i64) -> std::result::Result<Integer, NotAnInteger> {
-        Ok(Integer::Signed(v))
+    fn serialize_i64(self, v: i64) -> std::result::Result<Scalar, NotAScalar> {
+        Ok(Scalar::Integer(Integer::Signed(v)))
     }
-    fn serialize_u8(self, v: u8) -> std::result::Result<Integer, NotAnInteger> {
-        Ok(Integer::Unsigned(v.into()))
+    fn serialize_u8(self, v: u8) -> std::result::Result<Scalar, NotAScalar> {
+        Ok(Scalar::Integer(Integer::Unsigned(v.into())))
     }
-    fn serialize_u16(self, v: u16) -> std::result::Result<Integer, NotAnInteger> {
-        Ok(Integer::Unsigned(v.into()))
+    fn serialize_u16(self, v: u16) -> std::result::Result<Scalar, NotAScalar> {
+        Ok(Scalar::Integer(Integer::Unsigned(v.into())))
     }
-    fn serialize_u32(self, v: u32) -> std::result::Result<Integer, NotAnInteger> {
-        Ok(Integer::Unsigned(v.into()))
+    fn serialize_u32(self, v: u32) -> std::result::Result<Scalar, NotAScalar> {
+        Ok(Scalar::Integer(Integer::Unsigned(v.into())))
     }
-    fn serialize_u64(self, v: u64) -> std::result::Result<Integer, NotAnInteger> {
-        Ok(Integer::Unsigned(v))
+    fn serialize_u64(self, v: u64) -> std::result::Result<Scalar, NotAScalar> {
+        Ok(Scalar::Integer(Integer::Unsigned(v)))
+    }
+    fn serialize_str(self, v: &str) -> std::result::Result<Scalar, NotAScalar> {
+        encode_lone_str(v).map(Scalar::Text).ok_or(NotAScalar)
     }
 
     reject! {
@@ -202,7 +216,6 @@ impl ser::Serializer for IntegerProbe {
         serialize_f32(f32);
         serialize_f64(f64);
         serialize_char(char);
-        serialize_str(&str);
         serialize_bytes(&[u8]);
         serialize_none();
         serialize_unit();
@@ -220,15 +233,15 @@ impl ser::Serializer for IntegerProbe {
     fn serialize_some<T: Serialize + ?Sized>(
         self,
         _: &T,
-    ) -> std::result::Result<Integer, NotAnInteger> {
-        Err(NotAnInteger)
+    ) -> std::result::Result<Scalar, NotAScalar> {
+        Err(NotAScalar)
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _: &'static str,
         _: &T,
-    ) -> std::result::Result<Integer, NotAnInteger> {
-        Err(NotAnInteger)
+    ) -> std::result::Result<Scalar, NotAScalar> {
+        Err(NotAScalar)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
@@ -236,8 +249,8 @@ impl ser::Serializer for IntegerProbe {
         _: u32,
         _: &'static str,
         _: &T,
-    ) -> std::result::Result<Integer, NotAnInteger> {
-        Err(NotAnInteger)
+    ) -> std::result::Result<Scalar, NotAScalar> {
+        Err(NotAScalar)
     }
 }
 
@@ -278,6 +291,20 @@ mod tests {
         round_trip(u64::MAX);
         round_trip(i8::MIN);
         round_trip(-1i32);
+    }
+
+    #[test]
+    fn a_lone_string_is_stored_as_rmp_serde_writes_it() {
+        // Every str header size, at both ends, and multi-byte characters.
+        for len in [0, 1, 31, 32, 255, 256, 65_535, 65_536, 70_000] {
+            let text = "é".repeat(len / 2) + &"a".repeat(len % 2);
+            let mut general = MSGPACK_MARKER.to_vec();
+            rmp_serde::encode::write_named(&mut general, &text).unwrap();
+            let stored = encode("k", &text).unwrap();
+            assert_eq!(&stored[..], &general[..], "a string of {} bytes", text.len());
+            assert_eq!(encode("k", text.as_str()).unwrap(), stored);
+            assert_eq!(decode::<String>("k", &stored).unwrap(), text);
+        }
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The decoder's fast path for the commonest cached value: one string.
+//! The codec's fast paths for the commonest cached value: one string.
 //!
 //! A stored value that is a single MessagePack string (an HTML fragment, a token, a JSON
 //! document) is decoded here instead of through rmp-serde's general path, which costs more than
@@ -6,12 +6,34 @@
 //! rmp-serde's deserializer answers it for the same bytes (tested against it type by type), so
 //! the fast path changes no result, only the time it takes.
 
+use bytes::Bytes;
 use serde::de::value::BorrowedStrDeserializer;
 use serde::de::{Error as _, Unexpected, Visitor};
 use serde::forward_to_deserialize_any;
 
+use crate::codec::MSGPACK_MARKER;
+
 /// rmp-serde's error, so that both paths fail alike.
 type Error = rmp_serde::decode::Error;
+
+/// `text` in the stored form, exactly as rmp-serde writes a lone string (the marker, the
+/// shortest str header, the bytes), in one allocation of its exact size: the general encoder's
+/// growable buffer, shrunk to fit afterwards, cost a string write twice its copy.
+/// `None` for a string longer than MessagePack's 4 GiB, left to the general encoder's error.
+pub(crate) fn encode_lone_str(text: &str) -> Option<Bytes> {
+    let len = u32::try_from(text.len()).ok()?;
+    let header = match len {
+        0..32 => 1,
+        32..256 => 2,
+        256..65_536 => 3,
+        _ => 5,
+    };
+    let mut out = Vec::with_capacity(MSGPACK_MARKER.len() + header + text.len());
+    out.extend_from_slice(&MSGPACK_MARKER);
+    rmp::encode::write_str_len(&mut out, len).ok()?;
+    out.extend_from_slice(text.as_bytes());
+    Some(Bytes::from(out))
+}
 
 /// The string when `payload` (the bytes after the stored form's marker) is exactly one
 /// MessagePack string of valid UTF-8; `None` sends the payload down rmp-serde's general path.
