@@ -33,10 +33,14 @@ pub const MSGPACK_MARKER: [u8; 2] = [0xC1, 0x01];
 pub fn encode<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<Bytes> {
     match value.serialize(ScalarProbe) {
         Ok(Scalar::Integer(Integer::Signed(i))) => {
-            return Ok(Bytes::from(itoa::Buffer::new().format(i).as_bytes().to_vec()));
+            return Ok(Bytes::from(
+                itoa::Buffer::new().format(i).as_bytes().to_vec(),
+            ));
         }
         Ok(Scalar::Integer(Integer::Unsigned(u))) => {
-            return Ok(Bytes::from(itoa::Buffer::new().format(u).as_bytes().to_vec()));
+            return Ok(Bytes::from(
+                itoa::Buffer::new().format(u).as_bytes().to_vec(),
+            ));
         }
         Ok(Scalar::Text(stored)) => return Ok(stored),
         Err(NotAScalar) => {}
@@ -301,7 +305,12 @@ mod tests {
             let mut general = MSGPACK_MARKER.to_vec();
             rmp_serde::encode::write_named(&mut general, &text).unwrap();
             let stored = encode("k", &text).unwrap();
-            assert_eq!(&stored[..], &general[..], "a string of {} bytes", text.len());
+            assert_eq!(
+                &stored[..],
+                &general[..],
+                "a string of {} bytes",
+                text.len()
+            );
             assert_eq!(encode("k", text.as_str()).unwrap(), stored);
             assert_eq!(decode::<String>("k", &stored).unwrap(), text);
         }
