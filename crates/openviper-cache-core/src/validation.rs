@@ -22,13 +22,39 @@ pub const CACHE_KEY_MAX_LEN: usize = 250;
 /// assert!(validate_cache_key(&"é".repeat(CACHE_KEY_MAX_LEN)).is_ok());
 /// assert!(validate_cache_key(&"k".repeat(CACHE_KEY_MAX_LEN + 1)).is_err());
 /// ```
+#[inline]
 pub fn validate_cache_key(key: &str) -> Result<&str> {
+    // Inlined, the printable-ASCII check (nearly every key) costs no call and no copy of the
+    // large `Result` a call returns through memory: ~40 instructions an operation.
+    if is_printable_ascii(key) {
+        return Ok(key);
+    }
+    validate_other(key)
+}
+
+/// [`validate_cache_key`] of a key that is not plain printable ASCII (or is empty or long).
+#[cold]
+fn validate_other(key: &str) -> Result<&str> {
     match problem(key) {
         None => Ok(key),
         Some(reason) => Err(CacheError::InvalidKey {
             key: key.to_owned(),
             reason,
         }),
+    }
+}
+
+/// A key of 1 to [`CACHE_KEY_MAX_LEN`] bytes, each printable ASCII: valid. Long keys are
+/// checked without an early exit, so that the loop vectorizes.
+#[inline]
+fn is_printable_ascii(key: &str) -> bool {
+    let printable = |b: u8| (b > b' ') & (b < 0x7f);
+    match key.len() {
+        0 => false,
+        // A short key: a plain loop beats the vector set-up.
+        1..=32 => key.bytes().all(printable),
+        33..=CACHE_KEY_MAX_LEN => key.bytes().fold(true, |ok, b| ok & printable(b)),
+        _ => false,
     }
 }
 
@@ -48,18 +74,6 @@ pub fn validate_cache_keys<'a>(keys: impl IntoIterator<Item = &'a str>) -> Resul
 fn problem(key: &str) -> Option<String> {
     if key.is_empty() {
         return Some("it is empty".to_owned());
-    }
-    // Fast path: printable-ASCII keys (nearly every key); long ones are checked without early
-    // exit so that the loop vectorizes.
-    let printable = |b: u8| (b > b' ') & (b < 0x7f);
-    let fast_ok = match key.len() {
-        // A short key: a plain loop beats the vector set-up.
-        0..=32 => key.bytes().all(printable),
-        33..=CACHE_KEY_MAX_LEN => key.bytes().fold(true, |ok, b| ok & printable(b)),
-        _ => false,
-    };
-    if fast_ok {
-        return None;
     }
     let len = key.chars().count();
     if len > CACHE_KEY_MAX_LEN {
