@@ -596,16 +596,22 @@ impl Instrumented {
     /// Counts one quiet read that found (`hit`) or missed its key.
     #[inline]
     fn count_read(&self, hit: bool, started: Option<Instant>) {
-        let index = Op::Get as usize;
         self.counters.count(|cells, add| {
             add(if hit { &cells.hits } else { &cells.misses }, 1);
         });
-        self.metrics.operations[index].increment(1);
         if hit {
             self.metrics.hits.increment(1);
         } else {
             self.metrics.misses.increment(1);
         }
+        self.count_get(started);
+    }
+
+    /// Counts one quiet read as a `get` operation and records its latency when it was timed.
+    #[inline]
+    fn count_get(&self, started: Option<Instant>) {
+        let index = Op::Get as usize;
+        self.metrics.operations[index].increment(1);
         if let Some(started) = started {
             self.timed(index, started);
         }
@@ -614,15 +620,11 @@ impl Instrumented {
     /// Counts one quiet read that failed.
     #[cold]
     fn read_failed(&self, error: &CacheError, started: Option<Instant>) {
-        let index = Op::Get as usize;
         self.counters.count(|cells, add| {
             add(&cells.errors, 1);
             add(&cells.others, 1);
         });
-        self.metrics.operations[index].increment(1);
-        if let Some(started) = started {
-            self.timed(index, started);
-        }
+        self.count_get(started);
         self.failed(Op::Get, None, error);
     }
 

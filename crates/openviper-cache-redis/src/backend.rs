@@ -216,9 +216,11 @@ impl RedisCache {
     ///
     /// This does the work of fred's `unresponsive` check, which is left off for a standalone or
     /// Sentinel server: that check arms a timer on every turn of each connection's loop, which
-    /// measured ~8 % of the throughput at 64 tasks (docs/backends/redis.md).
+    /// measured ~8 % of the throughput at 64 tasks (docs/backends/redis.md). On a Redis Cluster
+    /// that check stays on, so the probe leaves the cluster client to it: one unanswered ping
+    /// there would reconnect every node at once.
     fn probe_connections(&self) {
-        if self.probing.swap(true, Ordering::AcqRel) {
+        if self.clustered || self.probing.swap(true, Ordering::AcqRel) {
             return;
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
