@@ -31,6 +31,7 @@ enum Flaw {
     LendsOtherBytes,
     FoldsCase,
     ServesStale,
+    WritesNowForever,
 }
 
 impl Flaw {
@@ -41,6 +42,11 @@ impl Flaw {
             self,
             Flaw::EmptyIsMiss | Flaw::LeaksOtherTypes | Flaw::SkipsValidation
         )
+    }
+
+    /// Whether `write_now` reaches the inner cache: not for the flaw that lives in `set_bytes`.
+    fn writes_now(self) -> bool {
+        self != Flaw::SkipsValidation
     }
 }
 
@@ -192,10 +198,20 @@ impl BaseCache for BrokenCache {
         }
         self.inner.read_now(&self.k(key), reader)
     }
+    fn write_now(&self, key: &str, value: &Bytes, ttl: Option<Duration>) -> Option<Result<()>> {
+        if !self.flaw.writes_now() {
+            return None;
+        }
+        if self.flaw == Flaw::WritesNowForever {
+            return self.inner.write_now(key, value, None);
+        }
+        self.inner.write_now(&self.k(key), value, self.ttl(ttl))
+    }
     fn capabilities(&self) -> Capabilities {
         self.inner
             .capabilities()
             .with_sync_read(self.flaw.reads_now())
+            .with_sync_write(self.flaw.writes_now())
     }
 }
 
@@ -274,6 +290,15 @@ async fn catches_a_read_now_that_lends_other_bytes() {
     caught(
         "lends_other_bytes",
         "values::test_read_now_agrees_with_get_bytes",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catches_a_write_now_that_ignores_the_ttl() {
+    caught(
+        "writes_now_forever",
+        "values::test_write_now_agrees_with_set_bytes",
     )
     .await;
 }

@@ -81,6 +81,28 @@ pub trait BaseCache: Send + Sync + std::fmt::Debug {
         None
     }
 
+    /// Writes `value` under `key` at once, for backends that never wait (in-process stores):
+    /// `None` means "not supported here, call `set_bytes`" (and nothing was written); otherwise
+    /// the write is done, with exactly the meaning of `set_bytes(key, value, ttl)`: the same
+    /// key check, TTL and size policy. The typed `set` tries it first, so an in-process write
+    /// costs no boxed future. `value` is lent: the backend keeps a copy or a reference count of
+    /// it. Default: `None`.
+    ///
+    /// ```
+    /// use openviper_cache_core::{BaseCache, Bytes, CacheManager, CacheSettings};
+    /// # use openviper_cache_memory as _;
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let cache = CacheManager::new(CacheSettings::default()).get("default").unwrap();
+    /// assert!(matches!(cache.write_now("k", &Bytes::from("value"), None), Some(Ok(()))));
+    /// assert_eq!(cache.get_bytes("k").await.unwrap().as_deref(), Some(&b"value"[..]));
+    /// assert!(matches!(cache.write_now("bad key", &Bytes::new(), None), Some(Err(_))));
+    /// # });
+    /// ```
+    fn write_now(&self, key: &str, value: &Bytes, ttl: Option<Duration>) -> Option<Result<()>> {
+        let _ = (key, value, ttl);
+        None
+    }
+
     /// Whether `key` holds a live entry. Default: `get_bytes(key)` is `Some`.
     async fn has_key(&self, key: &str) -> Result<bool> {
         Ok(self.get_bytes(key).await?.is_some())

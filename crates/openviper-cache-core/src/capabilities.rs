@@ -55,6 +55,10 @@ pub struct Capabilities {
     /// store): the typed `get` reads through it, and the conformance suite checks that it agrees
     /// with `get_bytes`.
     pub sync_read: bool,
+    /// [`BaseCache::write_now`](crate::BaseCache::write_now) writes at once (an in-process
+    /// store): the typed `set` writes through it, and the conformance suite checks that it
+    /// agrees with `set_bytes`.
+    pub sync_write: bool,
     /// The store's expiry granularity: a TTL is rounded up to a whole number of it, and an
     /// entry is gone at the latest one resolution after that (1 ms by default; memcached and
     /// other stores that count seconds: 1 s). The conformance suite holds every read path to it.
@@ -74,6 +78,7 @@ impl Default for Capabilities {
             shared: false,
             max_value_bytes: None,
             sync_read: false,
+            sync_write: false,
             ttl_resolution: Duration::from_millis(1),
             remaining_ttl: false,
         }
@@ -114,6 +119,11 @@ impl Capabilities {
     /// Sets [`Capabilities::sync_read`].
     pub const fn with_sync_read(mut self, value: bool) -> Self {
         self.sync_read = value;
+        self
+    }
+    /// Sets [`Capabilities::sync_write`].
+    pub const fn with_sync_write(mut self, value: bool) -> Self {
+        self.sync_write = value;
         self
     }
     /// Sets [`Capabilities::remaining_ttl`].

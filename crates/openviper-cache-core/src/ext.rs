@@ -84,7 +84,13 @@ pub trait CacheExt: BaseCache {
         ttl: Option<Duration>,
     ) -> impl Future<Output = Result<()>> + Send {
         let encoded = validate_cache_key(key).and_then(|key| encode(key, value));
-        async move { self.set_bytes(key, encoded?, ttl).await }
+        async move {
+            let encoded = encoded?;
+            if let Some(done) = self.write_now(key, &encoded, ttl) {
+                return done;
+            }
+            self.set_bytes(key, encoded, ttl).await
+        }
     }
 
     /// Stores `value` only if `key` is absent; see [`BaseCache::add_bytes`].

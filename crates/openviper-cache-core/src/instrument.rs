@@ -686,6 +686,17 @@ impl BaseCache for Instrumented {
         Some(result)
     }
 
+    fn write_now(&self, key: &str, value: &Bytes, ttl: Option<Duration>) -> Option<Result<()>> {
+        let span = self.span(Op::Set, Some(key), None);
+        let started = Self::maybe_time();
+        let result = match &span {
+            None => self.inner.write_now(key, value, ttl)?,
+            Some(span) => span.in_scope(|| self.inner.write_now(key, value, ttl))?,
+        };
+        self.finish(Op::Set, span.as_ref(), started, &result, no_reads);
+        Some(result)
+    }
+
     async fn set_bytes(&self, key: &str, value: Bytes, ttl: Option<Duration>) -> Result<()> {
         self.observe(
             Op::Set,

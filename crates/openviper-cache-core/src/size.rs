@@ -68,7 +68,34 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<bool>>,
 {
-    if let Err(error) = remove_old().await {
+    let removal = remove_old().await;
+    after_removal(too_large, removal)
+}
+
+/// [`refuse_oversized`] for a store that removes without waiting (an in-process map, under
+/// its lock): `remove_old` is called at once.
+///
+/// ```
+/// use openviper_cache_core::{CacheError, size::refuse_oversized_now};
+///
+/// let mut removed = false;
+/// let refused = refuse_oversized_now("k", 11, Some(10), || { removed = true; Ok(true) });
+/// assert!(matches!(refused, Err(CacheError::ValueTooLarge { .. })));
+/// assert!(removed);
+/// assert!(refuse_oversized_now("k", 10, Some(10), || unreachable!()).is_ok());
+/// ```
+pub fn refuse_oversized_now(
+    key: &str,
+    size: usize,
+    limit: Option<usize>,
+    remove_old: impl FnOnce() -> Result<bool>,
+) -> Result<()> {
+    check_value_size(key, size, limit).map_err(|too_large| after_removal(too_large, remove_old()))
+}
+
+/// `too_large`, once the removal of the old value ended with `removal` (logged if it failed).
+fn after_removal(too_large: CacheError, removal: Result<bool>) -> CacheError {
+    if let Err(error) = removal {
         // Keys are logged only at TRACE (they may carry user data); the error names the store.
         tracing::warn!(%error, "removing the old value of a refused write failed");
         if let CacheError::ValueTooLarge { key, .. } = &too_large {

@@ -109,6 +109,7 @@ impl Lifetime {
     /// What this lifetime is for a store of `resolution` (1 ms for Redis, 1 s for memcached):
     /// a TTL rounded up to a whole number of the resolution (a TTL below it becomes one unit,
     /// never "expired"), a TTL past [`LONGEST_TTL`] clamped to "never".
+    #[inline]
     pub fn expiry(self, resolution: Duration) -> Expiry {
         match self {
             Self::Forever => Expiry::Never,
@@ -160,6 +161,7 @@ impl Lifetime {
 
 /// `ttl` rounded up to a whole, non-zero number of `resolution`; cheap for the common case of a
 /// resolution that divides a second.
+#[inline]
 fn round_up(ttl: Duration, resolution: Duration) -> Duration {
     let unit = resolution.max(Duration::from_nanos(1));
     if unit < Duration::from_secs(1) && 1_000_000_000 % unit.subsec_nanos() == 0 {

@@ -71,6 +71,9 @@ impl BaseCache for DragonflyCache {
     fn read_now(&self, key: &str, reader: &mut dyn FnMut(&[u8])) -> Option<Result<bool>> {
         self.inner.read_now(key, reader)
     }
+    fn write_now(&self, key: &str, value: &Bytes, ttl: Option<Duration>) -> Option<Result<()>> {
+        self.inner.write_now(key, value, ttl)
+    }
     async fn set_bytes(&self, key: &str, value: Bytes, ttl: Option<Duration>) -> Result<()> {
         self.inner.set_bytes(key, value, ttl).await
     }

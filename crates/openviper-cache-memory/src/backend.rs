@@ -8,7 +8,7 @@ use std::time::Duration;
 use coarsetime::Instant;
 
 use openviper_cache_core::counter::{format_counter, next_counter};
-use openviper_cache_core::size::{check_value_size, refuse_oversized};
+use openviper_cache_core::size::{check_value_size, refuse_oversized_now};
 use openviper_cache_core::ttl::Lifetime;
 use openviper_cache_core::validation::validate_cache_keys;
 use openviper_cache_core::{
@@ -153,15 +153,29 @@ impl InMemoryCache {
 
     /// [`InMemoryCache::fits`] for a write that replaces the value: a refused write also removes
     /// the old value (the core size policy).
-    async fn check_size(&self, key: &str, value: &Bytes) -> Result<()> {
+    fn check_size(&self, key: &str, size: usize) -> Result<()> {
         if self.max_value_bytes.is_none() {
             return Ok(());
         }
-        refuse_oversized(key, value.len(), self.value_limit(key), || async {
+        refuse_oversized_now(key, size, self.value_limit(key), || {
             let (shard, key) = self.map.locate(key);
             Ok(shard.write().remove(&key).is_some())
         })
-        .await
+    }
+
+    /// `set_bytes`, done at once: nothing here waits.
+    #[inline]
+    fn write(
+        &self,
+        key: &str,
+        value: impl Into<StoredValue>,
+        len: usize,
+        ttl: Option<Duration>,
+    ) -> Result<()> {
+        validate_cache_key(key)?;
+        self.check_size(key, len)?;
+        self.insert(key, value.into(), self.lifetime(ttl));
+        Ok(())
     }
 
     /// Removes expired entries from the whole map, at most once per [`SWEEP_EVERY`].
@@ -209,13 +223,13 @@ impl InMemoryCache {
         self.read(key, StoredValue::to_bytes)
     }
 
-    fn insert(&self, key: &str, value: Bytes, lifetime: Lifetime) {
+    fn insert(&self, key: &str, value: StoredValue, lifetime: Lifetime) {
         let (shard, key) = self.map.locate(key);
         if lifetime == Lifetime::Expired {
             shard.write().remove(&key);
         } else {
             let entry = Entry {
-                value: value.into(),
+                value,
                 deadline: Deadline::of(lifetime),
             };
             let key = key.to_stored();
@@ -249,11 +263,13 @@ impl BaseCache for InMemoryCache {
         }))
     }
 
+    fn write_now(&self, key: &str, value: &Bytes, ttl: Option<Duration>) -> Option<Result<()>> {
+        Some(self.write(key, value, value.len(), ttl))
+    }
+
     async fn set_bytes(&self, key: &str, value: Bytes, ttl: Option<Duration>) -> Result<()> {
-        validate_cache_key(key)?;
-        self.check_size(key, &value).await?;
-        self.insert(key, value, self.lifetime(ttl));
-        Ok(())
+        let len = value.len();
+        self.write(key, value, len, ttl)
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {
@@ -310,10 +326,10 @@ impl BaseCache for InMemoryCache {
         validate_cache_keys(items.iter().map(|(key, _)| *key))?;
         let lifetime = self.lifetime(ttl);
         for (key, value) in items {
-            self.check_size(key, value).await?;
+            self.check_size(key, value.len())?;
         }
         for (key, value) in items {
-            self.insert(key, value.clone(), lifetime);
+            self.insert(key, value.into(), lifetime);
         }
         Ok(())
     }
@@ -418,5 +434,6 @@ impl BaseCache for InMemoryCache {
             .with_shared(false)
             .with_max_value_bytes(self.max_value_bytes)
             .with_sync_read(true)
+            .with_sync_write(true)
     }
 }

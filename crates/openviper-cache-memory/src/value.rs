@@ -50,16 +50,30 @@ impl StoredValue {
     }
 }
 
+impl StoredValue {
+    /// `value` held inline, when it fits.
+    #[inline]
+    fn inline(value: &[u8]) -> Option<Self> {
+        let len = u8::try_from(value.len())
+            .ok()
+            .filter(|_| value.len() <= INLINE_MAX)?;
+        let mut bytes = [0; INLINE_MAX];
+        bytes[..value.len()].copy_from_slice(value);
+        Some(Self::Inline { len, bytes })
+    }
+}
+
 impl From<Bytes> for StoredValue {
     fn from(value: Bytes) -> Self {
-        match u8::try_from(value.len()) {
-            Ok(len) if value.len() <= INLINE_MAX => {
-                let mut bytes = [0; INLINE_MAX];
-                bytes[..value.len()].copy_from_slice(&value);
-                Self::Inline { len, bytes }
-            }
-            _ => Self::Shared(value),
-        }
+        Self::inline(&value).unwrap_or(Self::Shared(value))
+    }
+}
+
+/// A lent value: a small one copied in, a larger one shared by a reference-count bump.
+impl From<&Bytes> for StoredValue {
+    #[inline]
+    fn from(value: &Bytes) -> Self {
+        Self::inline(value).unwrap_or_else(|| Self::Shared(value.clone()))
     }
 }
 
@@ -87,6 +101,12 @@ mod tests {
             assert_eq!(stored.as_slice(), &value[..]);
             assert_eq!(stored.to_bytes(), value);
             assert_eq!(stored.len(), len);
+            let lent = StoredValue::from(&value);
+            assert!(
+                matches!(lent, StoredValue::Inline { .. }),
+                "{len} bytes lent"
+            );
+            assert_eq!(lent.as_slice(), &value[..]);
         }
         for len in [INLINE_MAX + 1, 4096] {
             let value = Bytes::from(vec![7u8; len]);
@@ -95,6 +115,10 @@ mod tests {
             assert_eq!(stored.as_slice(), &value[..]);
             // Shared: the same buffer, not a copy.
             assert_eq!(stored.to_bytes().as_ptr(), value.as_ptr());
+            assert_eq!(
+                StoredValue::from(&value).to_bytes().as_ptr(),
+                value.as_ptr()
+            );
         }
     }
 

@@ -61,6 +61,8 @@ pub enum Needs {
     PrefixIsolation,
     /// `read_now` answers at once.
     SyncRead,
+    /// `write_now` writes at once.
+    SyncWrite,
     /// A default TTL option (see [`Subject::ttl_option`]).
     TtlOption,
     /// `ttl()` tells how long a key has left.
@@ -100,6 +102,9 @@ impl Needs {
             }
             Needs::SyncRead if !caps.sync_read => {
                 Some("no synchronous read_now here (typed reads use get_bytes)")
+            }
+            Needs::SyncWrite if !caps.sync_write => {
+                Some("no synchronous write_now here (typed writes use set_bytes)")
             }
             _ => None,
         }
@@ -144,6 +149,7 @@ pub const ALL: &[Check] = &[
     check!(values::test_one_mebibyte_value, []),
     check!(values::test_value_too_large, [MaxValueBytes]),
     check!(values::test_read_now_agrees_with_get_bytes, [SyncRead]),
+    check!(values::test_write_now_agrees_with_set_bytes, [SyncWrite]),
     check!(keys::test_invalid_keys_rejected_before_io, []),
     check!(keys::test_longest_keys, []),
     check!(keys::test_unicode_keys, []),

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use openviper_cache_core::codec::MSGPACK_MARKER;
+use openviper_cache_core::codec::{self, MSGPACK_MARKER};
 use openviper_cache_core::{BaseCache, Bytes, CacheError, CacheExt};
 use serde::{Deserialize, Serialize};
 
@@ -284,6 +284,99 @@ pub async fn test_read_now_agrees_with_get_bytes(ctx: &Ctx) -> CheckResult {
         Some(Err(CacheError::InvalidKey { .. })) => Ok(()),
         other => Err(format!("read_now of an invalid key gave {other:?}").into()),
     }
+}
+
+/// `write_now(key, value, ttl)`, `None` being a failure where the capabilities say it writes.
+fn write_now_of(
+    cache: &dyn BaseCache,
+    key: &str,
+    value: &Bytes,
+    ttl: Option<Duration>,
+) -> Result<Result<(), CacheError>, String> {
+    cache.write_now(key, value, ttl).ok_or_else(|| {
+        format!("write_now({key:?}) gave None, but capabilities().sync_write says it writes")
+    })
+}
+
+/// `write_now`, where the capabilities offer it, is `set_bytes` done at once: what it writes
+/// (small, empty and 1 MiB values, over an old value) `get_bytes` reads back; a zero TTL removes
+/// the key and a short one expires; the typed `set` through it stores the codec's stored form;
+/// an invalid key is `InvalidKey`, and a value over the store's limit is `ValueTooLarge` with
+/// the old value removed.
+pub async fn test_write_now_agrees_with_set_bytes(ctx: &Ctx) -> CheckResult {
+    let cache = ctx.cache();
+    let limit = cache.capabilities().max_value_bytes;
+    let size = limit.map_or(1024 * 1024, |limit| {
+        limit.saturating_sub(1024).min(1024 * 1024)
+    });
+    let values = [
+        ("small", Bytes::from_static(b"hello")),
+        ("empty", Bytes::new()),
+        (
+            "big",
+            Bytes::from((0..size).map(|i| (i % 251) as u8).collect::<Vec<u8>>()),
+        ),
+    ];
+    for (name, value) in &values {
+        let key = ctx.key(name);
+        cache
+            .set_bytes(&key, Bytes::from_static(b"old value"), None)
+            .await?;
+        write_now_of(cache, &key, value, None)?
+            .map_err(|e| format!("write_now of the {name} value failed: {e}"))?;
+        ensure_eq!(
+            cache.get_bytes(&key).await?.as_deref(),
+            Some(&value[..]),
+            "get_bytes after write_now of the {name} value over an old one"
+        );
+    }
+    let zero = ctx.key("small");
+    write_now_of(
+        cache,
+        &zero,
+        &Bytes::from_static(b"x"),
+        Some(Duration::ZERO),
+    )??;
+    ensure!(
+        !cache.has_key(&zero).await?,
+        "write_now with a zero TTL left the key"
+    );
+    let short = ctx.key("short");
+    let ttl = Duration::from_millis(200);
+    write_now_of(cache, &short, &Bytes::from_static(b"soon gone"), Some(ttl))??;
+    super::wait_until_gone(ctx, tokio::time::Instant::now(), ttl).await;
+    ensure_eq!(
+        cache.get_bytes(&short).await?,
+        None,
+        "get_bytes of a write_now entry past its 200 ms TTL"
+    );
+    let typed = ctx.key("typed");
+    cache.set(&typed, "a string", None).await?;
+    ensure_eq!(
+        cache.get_bytes(&typed).await?,
+        Some(codec::encode(&typed, "a string")?),
+        "the stored form of a typed set through write_now"
+    );
+    match cache.write_now("bad key", &Bytes::from_static(b"x"), None) {
+        Some(Err(CacheError::InvalidKey { .. })) => {}
+        other => return Err(format!("write_now of an invalid key gave {other:?}").into()),
+    }
+    if let Some(limit) = limit {
+        let key = ctx.key("too-big");
+        cache.set(&key, "old", None).await?;
+        let value = Bytes::from(vec![7u8; limit.saturating_add(1)]);
+        match write_now_of(cache, &key, &value, None)? {
+            Err(CacheError::ValueTooLarge { .. }) => {}
+            other => {
+                return Err(format!("write_now over the {limit}-byte limit gave {other:?}").into());
+            }
+        }
+        ensure!(
+            !cache.has_key(&key).await?,
+            "the old value outlived a write_now refused as too large"
+        );
+    }
+    Ok(())
 }
 
 /// A value over the store's limit is `ValueTooLarge`, nothing is written, and the key's old

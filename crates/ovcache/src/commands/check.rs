@@ -87,6 +87,7 @@ pub(crate) fn capabilities_json(caps: &Capabilities) -> serde_json::Value {
         "shared": caps.shared,
         "max_value_bytes": caps.max_value_bytes,
         "sync_read": caps.sync_read,
+        "sync_write": caps.sync_write,
         "remaining_ttl": caps.remaining_ttl,
         "ttl_resolution_ms": caps.ttl_resolution.as_secs_f64() * 1e3,
     })
