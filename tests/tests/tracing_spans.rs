@@ -238,3 +238,28 @@ fn an_alias_can_turn_the_layer_off() {
     });
     assert!(capture.spans_named("cache.set").is_empty());
 }
+
+#[test]
+fn a_typed_get_or_set_on_a_network_backend_is_one_span() {
+    let capture = Arc::new(Capture::default());
+    let subscriber =
+        tracing_subscriber::registry().with(CaptureLayer(Arc::clone(&capture), Level::DEBUG));
+    tracing::subscriber::with_default(subscriber, || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let manager = CacheManager::new(CacheSettings::from_toml_str(SETTINGS).unwrap());
+            let dead = manager.get("dead").unwrap();
+            // Both try the synchronous path first, which a network backend does not have.
+            assert!(dead.get::<String>("k").await.is_err());
+            assert!(dead.set("k", "v", None).await.is_err());
+        });
+    });
+    for name in ["cache.get", "cache.set"] {
+        let spans = capture.spans_named(name);
+        assert_eq!(spans.len(), 1, "{name}: {spans:#?}");
+        assert!(spans[0].field("error.kind").is_some(), "{name}: {spans:#?}");
+    }
+}

@@ -62,7 +62,9 @@ pub trait BaseCache: Send + Sync + std::fmt::Debug {
     /// `Ok(false)`: a miss). The typed layer tries it first, so an in-process hit costs no boxed
     /// future, and the backend may lend its stored bytes instead of handing out a copy or a
     /// reference count. `reader` may run under the backend's lock: it must not call back into
-    /// the cache. Default: `None`. Validates the key like `get_bytes`.
+    /// the cache. Default: `None`. Validates the key like `get_bytes`. Declare it with
+    /// [`Capabilities::sync_read`]: the instrumentation layer gives it a span of its own only
+    /// then.
     ///
     /// ```
     /// use openviper_cache_core::{BaseCache, CacheManager, CacheSettings};
@@ -86,7 +88,7 @@ pub trait BaseCache: Send + Sync + std::fmt::Debug {
     /// the write is done, with exactly the meaning of `set_bytes(key, value, ttl)`: the same
     /// key check, TTL and size policy. The typed `set` tries it first, so an in-process write
     /// costs no boxed future. `value` is lent: the backend keeps a copy or a reference count of
-    /// it. Default: `None`.
+    /// it. Default: `None`. Declare it with [`Capabilities::sync_write`], as for `read_now`.
     ///
     /// ```
     /// use openviper_cache_core::{BaseCache, Bytes, CacheManager, CacheSettings};

@@ -385,6 +385,11 @@ pub struct Instrumented {
     built: Instant,
     /// When, in milliseconds after `built`, the gauges are next read from the backend.
     gauges_due_ms: AtomicU64,
+    /// The backend's `sync_read` and `sync_write`: only a backend that declares `read_now` or
+    /// `write_now` gets a span around it, so that elsewhere a typed call, which tries them
+    /// first, is one span (from `get_bytes` or `set_bytes`), not an empty one beside it.
+    reads_now: bool,
+    writes_now: bool,
 }
 
 impl std::fmt::Debug for Instrumented {
@@ -408,7 +413,10 @@ impl Instrumented {
     /// assert!(cache.capabilities().list_keys);
     /// ```
     pub fn new(alias: &str, backend: &str, inner: Arc<dyn BaseCache>) -> Self {
+        let capabilities = inner.capabilities();
         Self {
+            reads_now: capabilities.sync_read,
+            writes_now: capabilities.sync_write,
             metrics: Metrics::new(alias, backend),
             inner,
             alias: alias.to_owned(),
@@ -671,7 +679,7 @@ impl BaseCache for Instrumented {
     }
 
     fn read_now(&self, key: &str, reader: &mut dyn FnMut(&[u8])) -> Option<Result<bool>> {
-        if !tracing::level_enabled!(tracing::Level::DEBUG) {
+        if !self.reads_now || !tracing::level_enabled!(tracing::Level::DEBUG) {
             return self.read_now_quiet(key, reader);
         }
         let span = self.span(Op::Get, Some(key), None);
@@ -687,6 +695,12 @@ impl BaseCache for Instrumented {
     }
 
     fn write_now(&self, key: &str, value: &Bytes, ttl: Option<Duration>) -> Option<Result<()>> {
+        if !self.writes_now {
+            // Undeclared: counted if it answers, never in a span of its own.
+            let result = self.inner.write_now(key, value, ttl)?;
+            self.finish(Op::Set, None, None, &result, no_reads);
+            return Some(result);
+        }
         let span = self.span(Op::Set, Some(key), None);
         let started = Self::maybe_time();
         let result = match &span {
