@@ -116,7 +116,11 @@ OPTIONS = { url = "redis://app:hunter2@127.0.0.1:1/0", password = "hunter2", tim
 "#;
 
 /// Runs a small workload with a capturing subscriber at `level` on this thread.
-fn capture(level: Level) -> Arc<Capture> {
+/// What `operations` on a manager of [`SETTINGS`] emit at `level` and above.
+fn capture_of<F: std::future::Future<Output = ()>>(
+    level: Level,
+    operations: impl FnOnce(CacheManager) -> F,
+) -> Arc<Capture> {
     let capture = Arc::new(Capture::default());
     let subscriber = tracing_subscriber::registry().with(CaptureLayer(Arc::clone(&capture), level));
     tracing::subscriber::with_default(subscriber, || {
@@ -124,21 +128,25 @@ fn capture(level: Level) -> Arc<Capture> {
             .enable_all()
             .build()
             .unwrap();
-        runtime.block_on(async {
-            let manager = CacheManager::new(CacheSettings::from_toml_str(SETTINGS).unwrap());
-            let pages = manager.get("pages").unwrap();
-            pages.set("user:7", "top-secret-value", None).await.unwrap();
-            assert!(pages.get::<String>("user:7").await.unwrap().is_some());
-            assert_eq!(pages.get_bytes("user:8").await.unwrap(), None);
-            pages
-                .get_many_bytes(&["user:7", "user:8", "user:9"])
-                .await
-                .unwrap();
-            let dead = manager.get("dead").unwrap();
-            assert!(dead.get_bytes("k").await.is_err());
-        });
+        let manager = CacheManager::new(CacheSettings::from_toml_str(SETTINGS).unwrap());
+        runtime.block_on(operations(manager));
     });
     capture
+}
+
+fn capture(level: Level) -> Arc<Capture> {
+    capture_of(level, |manager| async move {
+        let pages = manager.get("pages").unwrap();
+        pages.set("user:7", "top-secret-value", None).await.unwrap();
+        assert!(pages.get::<String>("user:7").await.unwrap().is_some());
+        assert_eq!(pages.get_bytes("user:8").await.unwrap(), None);
+        pages
+            .get_many_bytes(&["user:7", "user:8", "user:9"])
+            .await
+            .unwrap();
+        let dead = manager.get("dead").unwrap();
+        assert!(dead.get_bytes("k").await.is_err());
+    })
 }
 
 #[test]
@@ -241,21 +249,11 @@ fn an_alias_can_turn_the_layer_off() {
 
 #[test]
 fn a_typed_get_or_set_on_a_network_backend_is_one_span() {
-    let capture = Arc::new(Capture::default());
-    let subscriber =
-        tracing_subscriber::registry().with(CaptureLayer(Arc::clone(&capture), Level::DEBUG));
-    tracing::subscriber::with_default(subscriber, || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let manager = CacheManager::new(CacheSettings::from_toml_str(SETTINGS).unwrap());
-            let dead = manager.get("dead").unwrap();
-            // Both try the synchronous path first, which a network backend does not have.
-            assert!(dead.get::<String>("k").await.is_err());
-            assert!(dead.set("k", "v", None).await.is_err());
-        });
+    let capture = capture_of(Level::DEBUG, |manager| async move {
+        let dead = manager.get("dead").unwrap();
+        // Both try the synchronous path first, which a network backend does not have.
+        assert!(dead.get::<String>("k").await.is_err());
+        assert!(dead.set("k", "v", None).await.is_err());
     });
     for name in ["cache.get", "cache.set"] {
         let spans = capture.spans_named(name);

@@ -203,6 +203,23 @@ pub async fn test_one_mebibyte_value(ctx: &Ctx) -> CheckResult {
     Ok(())
 }
 
+/// The values the synchronous paths are checked with: small, empty, and 1 MiB (or 1 KiB under
+/// the store's limit, where that is less).
+fn lent_values(cache: &dyn BaseCache) -> [(&'static str, Bytes); 3] {
+    let mut size = 1024 * 1024;
+    if let Some(limit) = cache.capabilities().max_value_bytes {
+        size = size.min(limit.saturating_sub(1024));
+    }
+    [
+        ("small", Bytes::from_static(b"hello")),
+        ("empty", Bytes::new()),
+        (
+            "big",
+            Bytes::from((0..size).map(|i| (i % 251) as u8).collect::<Vec<u8>>()),
+        ),
+    ]
+}
+
 /// What `read_now(key)` lent: the answer and every slice the reader was given.
 fn read_now_of(cache: &dyn BaseCache, key: &str) -> Result<(bool, Vec<Vec<u8>>), String> {
     let mut lent = Vec::new();
@@ -220,19 +237,7 @@ fn read_now_of(cache: &dyn BaseCache, key: &str) -> Result<(bool, Vec<Vec<u8>>),
 /// is a miss that lends nothing, and an invalid key is `InvalidKey`.
 pub async fn test_read_now_agrees_with_get_bytes(ctx: &Ctx) -> CheckResult {
     let cache = ctx.cache();
-    let mut size = 1024 * 1024;
-    if let Some(limit) = cache.capabilities().max_value_bytes {
-        size = size.min(limit.saturating_sub(1024));
-    }
-    let values = [
-        ("small", Bytes::from_static(b"hello")),
-        ("empty", Bytes::new()),
-        (
-            "big",
-            Bytes::from((0..size).map(|i| (i % 251) as u8).collect::<Vec<u8>>()),
-        ),
-    ];
-    for (name, value) in &values {
+    for (name, value) in &lent_values(cache) {
         let key = ctx.key(name);
         cache.set_bytes(&key, value.clone(), None).await?;
         let (hit, lent) = read_now_of(cache, &key)?;
@@ -306,18 +311,7 @@ fn write_now_of(
 pub async fn test_write_now_agrees_with_set_bytes(ctx: &Ctx) -> CheckResult {
     let cache = ctx.cache();
     let limit = cache.capabilities().max_value_bytes;
-    let size = limit.map_or(1024 * 1024, |limit| {
-        limit.saturating_sub(1024).min(1024 * 1024)
-    });
-    let values = [
-        ("small", Bytes::from_static(b"hello")),
-        ("empty", Bytes::new()),
-        (
-            "big",
-            Bytes::from((0..size).map(|i| (i % 251) as u8).collect::<Vec<u8>>()),
-        ),
-    ];
-    for (name, value) in &values {
+    for (name, value) in &lent_values(cache) {
         let key = ctx.key(name);
         cache
             .set_bytes(&key, Bytes::from_static(b"old value"), None)
