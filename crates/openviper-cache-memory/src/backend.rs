@@ -168,12 +168,11 @@ impl InMemoryCache {
     fn write(
         &self,
         key: &str,
-        value: impl Into<StoredValue>,
-        len: usize,
+        value: impl Into<StoredValue> + AsRef<[u8]>,
         ttl: Option<Duration>,
     ) -> Result<()> {
         validate_cache_key(key)?;
-        self.check_size(key, len)?;
+        self.check_size(key, value.as_ref().len())?;
         self.insert(key, value.into(), self.lifetime(ttl));
         Ok(())
     }
@@ -264,12 +263,11 @@ impl BaseCache for InMemoryCache {
     }
 
     fn write_now(&self, key: &str, value: &Bytes, ttl: Option<Duration>) -> Option<Result<()>> {
-        Some(self.write(key, value, value.len(), ttl))
+        Some(self.write(key, value, ttl))
     }
 
     async fn set_bytes(&self, key: &str, value: Bytes, ttl: Option<Duration>) -> Result<()> {
-        let len = value.len();
-        self.write(key, value, len, ttl)
+        self.write(key, value, ttl)
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {
